@@ -1,0 +1,470 @@
+"""PPO teacher for Atari (Schulman et al. 2017, arXiv 1707.06347), CleanRL-style, in one file.
+
+This script trains the *teacher* that every distill*.py script learns from, and defines the
+checkpoint format they all read. The algorithm and its hyperparameters are CleanRL's ppo_atari.py
+(the "37 implementation details" of Huang et al. 2022); what differs is plumbing:
+
+* Vector env: ale_py's native `AtariVectorEnv` does no-op reset, max-and-skip 4, fire reset,
+  84x84 grey and the 4-frame stack in C++ threads: about 3x the env-steps/s of a gymnasium
+  SyncVectorEnv of SB3 wrappers on 2 cores (measured by benchmark/speed.py).
+  Two of its defaults would silently change the algorithm, so we override them:
+  - `episodic_life=True` in ale_py *resets the whole game* on a life loss (the agent would never
+    see its second life). We use `life_loss_info=True` instead: a life loss is reported as
+    `terminated` (the value bootstrap is cut, as SB3's EpisodicLifeEnv does) but the game goes on.
+  - autoreset defaults to NEXT_STEP (the step after an episode end is a dead reset step). We use
+    SAME_STEP: the observation returned with `terminated | truncated` is already the first one
+    of the next episode, exactly what CleanRL's loop (written for gymnasium 0.29) assumes.
+* Rewards come back unclipped; we clip them with sign() for training only, so the logged
+  `charts/episodic_return` is the true score of a whole game (all lives).
+* Checkpoints: a ladder (100k, 200k, 500k, 1M, 2M, 5M, ...) of single files, each a dict of
+  tensors and plain Python values, written atomically and read with `torch.load(weights_only=True)`
+  so a checkpoint can never execute code. They include the optimizer, so `--resume` continues
+  a run exactly: global step, learning-rate schedule, TensorBoard logs.
+"""
+
+import collections
+import dataclasses
+import difflib
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import ale_py
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+import tyro
+from torch.distributions.categorical import Categorical
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+gym.register_envs(ale_py)
+CHECKPOINT_FORMAT_VERSION = 1
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment (part of the run name)"""
+    seed: int = 1
+    """seed of the experiment (torch, numpy, python and the environments)"""
+    torch_deterministic: bool = True
+    """if toggled, `torch.backends.cudnn.deterministic=True`"""
+    cuda: bool = True
+    """use CUDA when it is available"""
+    capture_video: bool = False
+    """save videos of the first environment's games (84x84 agent view) to `runs/<run>/videos`"""
+    env_id: str = "BreakoutNoFrameskip-v4"
+    """any Atari id gymnasium + ale-py know (`*NoFrameskip-v4`, `ALE/*-v5`)"""
+    total_timesteps: int = 10_000_000
+    """total agent steps over all environments (frames = 4x). On --resume, set it to extend a run"""
+    learning_rate: float = 2.5e-4
+    """learning rate of the Adam optimizer"""
+    num_envs: int = 8
+    """number of parallel game environments"""
+    num_steps: int = 128
+    """steps per environment per rollout"""
+    anneal_lr: bool = True
+    """anneal the learning rate linearly to zero"""
+    gamma: float = 0.99
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """lambda of Generalized Advantage Estimation"""
+    num_minibatches: int = 4
+    """number of minibatches per epoch"""
+    update_epochs: int = 4
+    """epochs over each rollout"""
+    norm_adv: bool = True
+    """normalise advantages per minibatch"""
+    clip_coef: float = 0.1
+    """surrogate clipping coefficient"""
+    clip_vloss: bool = True
+    """use the clipped value loss"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient-norm clip"""
+    target_kl: Optional[float] = None
+    """stop the epochs early when the approximate KL exceeds this"""
+    save_steps: tuple[int, ...] = (100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000)
+    """checkpoint ladder (agent steps); beyond the last, the ladder doubles: 10M, 20M, 40M, ..."""
+    runs_dir: str = "runs"
+    """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
+    resume: Optional[str] = None
+    """path of a checkpoint of this script to continue from (hyperparameters come from it)"""
+
+
+def fail(message: str) -> None:
+    """Bad input ends the program with one clear line, never a traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def ale_settings(env_id: str) -> dict:
+    """Translate a gymnasium Atari id into AtariVectorEnv settings (the ROM and its sticky actions).
+
+    Our preprocessing always skips 4 frames itself, so `NoFrameskip-v4` ids and `ALE/*-v5` ids
+    differ only in `repeat_action_probability` (0 vs 0.25), which we take from the id's spec."""
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error:
+        atari_ids = [k for k, s in gym.registry.items() if s.entry_point == "ale_py.env:AtariEnv"]
+        close = difflib.get_close_matches(env_id, atari_ids, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "e.g. BreakoutNoFrameskip-v4 or ALE/Pong-v5"
+        fail(f"unknown --env-id {env_id!r}: {hint}")
+    if spec.entry_point != "ale_py.env:AtariEnv" or spec.kwargs.get("obs_type", "rgb") != "rgb":
+        fail(f"--env-id {env_id!r} is not an image-based Atari game; use e.g. BreakoutNoFrameskip-v4")
+    return dict(
+        game=spec.kwargs["game"],
+        repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
+        max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000),
+    )
+
+
+def make_vector_env(env_id: str, num_envs: int, seed: int, noop_max: int = 30):
+    """The preprocessing contract shared by every script of this project:
+    no-op reset (30), max-and-skip 4, life loss = `terminated` (game continues), fire reset,
+    84x84 grey, stack of 4, unclipped rewards (clip them yourself where you train on them)."""
+    envs = ale_py.vector_env.AtariVectorEnv(
+        num_envs=num_envs,
+        frameskip=4,
+        stack_num=4,
+        img_height=84,
+        img_width=84,
+        grayscale=True,
+        noop_max=noop_max,
+        use_fire_reset=True,
+        episodic_life=False,
+        life_loss_info=True,
+        reward_clipping=False,
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+        **ale_settings(env_id),
+    )
+    envs.reset(seed=seed)
+    return envs
+
+
+def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+class Agent(nn.Module):
+    """Nature CNN (Mnih et al. 2015) with a shared torso, a policy head and a value head."""
+
+    # Recorded in every checkpoint, so eval_teacher.py can rebuild the policy without this file.
+    architecture = {"name": "nature_cnn", "channels": [32, 64, 64], "hidden": 512}
+
+    def __init__(self, num_actions: int):
+        super().__init__()
+        self.network = nn.Sequential(
+            layer_init(nn.Conv2d(4, 32, 8, stride=4)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
+            nn.Flatten(),
+            layer_init(nn.Linear(64 * 7 * 7, 512)),
+            nn.ReLU(),
+        )
+        self.actor = layer_init(nn.Linear(512, num_actions), std=0.01)
+        self.critic = layer_init(nn.Linear(512, 1), std=1)
+
+    def features(self, x):
+        # channels_last makes oneDNN's CPU convolutions ~1.5x faster (measured); same numbers out.
+        return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0)
+
+    def get_value(self, x):
+        return self.critic(self.features(x))
+
+    def get_action_and_value(self, x, action=None):
+        hidden = self.features(x)
+        logits = self.actor(hidden)
+        probs = Categorical(logits=logits)
+        if action is None:
+            action = probs.sample()
+        return action, probs.log_prob(action), probs.entropy(), self.critic(hidden)
+
+
+def compute_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda):
+    """Generalized Advantage Estimation (Schulman et al. 2016), over a [T, N] rollout.
+
+    delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_{t+1}) - V(s_t)
+    A_t     = delta_t + gamma * lambda * (1 - done_{t+1}) * A_{t+1}
+    `dones[t]` says s_t began a new episode, so the bootstrap from t into t+1 is cut by dones[t+1]."""
+    num_steps = rewards.shape[0]
+    advantages = torch.zeros_like(rewards)
+    last_gae = 0
+    for t in reversed(range(num_steps)):
+        if t == num_steps - 1:
+            next_non_terminal, next_values = 1.0 - next_done, next_value
+        else:
+            next_non_terminal, next_values = 1.0 - dones[t + 1], values[t + 1]
+        delta = rewards[t] + gamma * next_values * next_non_terminal - values[t]
+        advantages[t] = last_gae = delta + gamma * gae_lambda * next_non_terminal * last_gae
+    return advantages, advantages + values
+
+
+def ladder_steps(save_steps, total_timesteps):
+    """The requested ladder, then doubling past its last rung, up to the run's length."""
+    rungs = sorted(save_steps)
+    while rungs and rungs[-1] * 2 < total_timesteps:
+        rungs.append(rungs[-1] * 2)
+    return [s for s in rungs if s < total_timesteps]
+
+
+def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iteration, recent_returns):
+    """One file = network + metadata (+ optimizer, to resume). Temp file + rename: a crash or a
+    second Ctrl-C mid-write can never leave a half-written checkpoint under the final name."""
+    payload = {
+        "format_version": CHECKPOINT_FORMAT_VERSION,
+        "architecture": agent.architecture,
+        "env_id": args.env_id,
+        "num_actions": agent.actor.out_features,
+        "obs_shape": [4, 84, 84],
+        "global_step": global_step,
+        "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
+        "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
+        "state_dict": agent.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "iteration": iteration,
+        "run_name": run_name,
+        "recent_returns": list(recent_returns),
+        "torch_rng_state": torch.get_rng_state(),
+    }
+    tmp_path = f"{path}.tmp"
+    torch.save(payload, tmp_path)
+    os.replace(tmp_path, path)
+
+
+def load_checkpoint(path):
+    """Load and validate a checkpoint of this project; any problem is one clear line."""
+    if not os.path.isfile(path):
+        fail(f"checkpoint {path!r} does not exist; pass the path of a .pt file written by ppo_atari.py")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, foreign pickle, code-executing pickle (refused)
+        reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a torch file"
+        fail(f"{path!r} is not a readable checkpoint ({reason}); re-save it with ppo_atari.py")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
+        fail(f"{path!r} is not a curious-distill checkpoint (format {CHECKPOINT_FORMAT_VERSION}); use one written by ppo_atari.py")
+    return checkpoint
+
+
+if __name__ == "__main__":
+    args = tyro.cli(Args)
+    checkpoint = None
+    if args.resume:
+        checkpoint = load_checkpoint(args.resume)
+        if "optimizer" not in checkpoint:
+            fail(f"{args.resume!r} holds no optimizer state (a shipped teacher?); resume from a runs/ checkpoint")
+        # Hyperparameters come from the run being resumed; an explicit --total-timesteps extends it.
+        saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
+        total_timesteps = args.total_timesteps if args.total_timesteps != Args.total_timesteps else saved_args["total_timesteps"]
+        args = dataclasses.replace(Args(**saved_args), resume=args.resume, total_timesteps=total_timesteps, cuda=args.cuda)
+    if args.total_timesteps <= 0:
+        fail(f"--total-timesteps must be positive, got {args.total_timesteps}")
+    batch_size = args.num_envs * args.num_steps
+    if args.num_envs <= 0 or args.num_steps <= 0 or args.num_minibatches <= 0 or batch_size % args.num_minibatches:
+        fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
+             f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
+    minibatch_size = batch_size // args.num_minibatches
+    num_iterations = max(1, args.total_timesteps // batch_size)
+    run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir = os.path.join(args.runs_dir, run_name)
+    envs = make_vector_env(args.env_id, args.num_envs, args.seed)  # validates --env-id first
+    os.makedirs(run_dir, exist_ok=True)
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+
+    num_actions = envs.single_action_space.n
+    agent = Agent(num_actions).to(device, memory_format=torch.channels_last)
+    optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
+    start_iteration, global_step = 1, 0
+    recent_returns = collections.deque(maxlen=20)
+    if checkpoint:
+        if checkpoint["env_id"] != args.env_id or checkpoint["num_actions"] != num_actions:
+            fail(f"{args.resume!r} was trained on {checkpoint['env_id']}; resume it without changing --env-id")
+        agent.load_state_dict(checkpoint["state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        start_iteration, global_step = checkpoint["iteration"] + 1, checkpoint["global_step"]
+        recent_returns.extend(checkpoint["recent_returns"])
+        torch.set_rng_state(checkpoint["torch_rng_state"])
+    # purge_step drops events a crashed run logged after its last checkpoint, so curves stay clean.
+    writer = SummaryWriter(run_dir, purge_step=global_step if checkpoint else None)
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+    pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
+
+    def checkpoint_to(name, iteration):
+        save_checkpoint(os.path.join(run_dir, name), agent, optimizer, args, run_name, global_step, iteration, recent_returns)
+
+    # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
+    stop_requested = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop_requested.append(signum))
+
+    # Rollout storage. Observations stay uint8 (4x smaller; the network divides by 255), flat over
+    # (step, env) and channels_last, so the 16 minibatch passes of the update need no layout copy.
+    obs = torch.zeros((args.num_steps * args.num_envs, 4, 84, 84), dtype=torch.uint8, device=device)
+    obs = obs.contiguous(memory_format=torch.channels_last)
+    actions = torch.zeros((args.num_steps, args.num_envs), dtype=torch.long, device=device)
+    logprobs = torch.zeros((args.num_steps, args.num_envs), device=device)
+    rewards = torch.zeros((args.num_steps, args.num_envs), device=device)
+    dones = torch.zeros((args.num_steps, args.num_envs), device=device)
+    values = torch.zeros((args.num_steps, args.num_envs), device=device)
+
+    next_obs_np, info = envs.reset(seed=args.seed)
+    next_obs = torch.from_numpy(next_obs_np).to(device)
+    next_done = torch.zeros(args.num_envs, device=device)
+    # Whole-game bookkeeping: a new game starts exactly when the ALE's episode frame counter drops
+    # (a life loss is `terminated` but keeps counting; only a real reset restarts it).
+    game_return = np.zeros(args.num_envs)
+    game_length = np.zeros(args.num_envs, dtype=np.int64)
+    last_frame_number = info["episode_frame_number"].copy()
+    video_frames, games_finished = [], 0
+
+    progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
+    start_time, start_step = time.time(), global_step
+    for iteration in range(start_iteration, num_iterations + 1):
+        if args.anneal_lr:
+            frac = 1.0 - (iteration - 1.0) / num_iterations
+            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+
+        for step in range(args.num_steps):
+            global_step += args.num_envs
+            obs[step * args.num_envs : (step + 1) * args.num_envs] = next_obs
+            dones[step] = next_done
+            with torch.inference_mode():
+                action, logprob, _, value = agent.get_action_and_value(next_obs)
+            values[step] = value.flatten()
+            actions[step] = action
+            logprobs[step] = logprob
+
+            next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
+            rewards[step] = torch.from_numpy(np.sign(reward)).to(device)  # reward clipping, training only
+            next_obs = torch.from_numpy(next_obs_np).to(device)
+            next_done = torch.from_numpy(np.logical_or(terminations, truncations)).to(device, torch.float32)
+
+            game_return += reward
+            game_length += 1
+            if args.capture_video and (games_finished + 1) ** (1 / 3) % 1 == 0:  # games 1, 8, 27, ...
+                video_frames.append(next_obs_np[0, -1])
+            new_game = info["episode_frame_number"] < last_frame_number
+            last_frame_number = info["episode_frame_number"].copy()
+            for i in np.flatnonzero(new_game):
+                recent_returns.append(game_return[i])
+                writer.add_scalar("charts/episodic_return", game_return[i], global_step)
+                writer.add_scalar("charts/episodic_length", game_length[i], global_step)
+                if i == 0:
+                    if video_frames:
+                        os.makedirs(os.path.join(run_dir, "videos"), exist_ok=True)
+                        import cv2  # only needed for --capture-video
+
+                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{games_finished + 1}.mp4"),
+                                                cv2.VideoWriter_fourcc(*"mp4v"), 15, (84, 84), isColor=False)
+                        for frame in video_frames:
+                            video.write(frame)
+                        video.release()
+                        video_frames = []
+                    games_finished += 1
+                game_return[i], game_length[i] = 0.0, 0
+
+        # Bootstrap the value of the state after the rollout and compute advantages.
+        with torch.inference_mode():
+            next_value = agent.get_value(next_obs).reshape(1, -1)
+        advantages, returns = compute_gae(rewards, values, dones, next_value, next_done, args.gamma, args.gae_lambda)
+
+        b_obs = obs
+        b_logprobs = logprobs.reshape(-1)
+        b_actions = actions.reshape(-1)
+        b_advantages = advantages.reshape(-1)
+        b_returns = returns.reshape(-1)
+        b_values = values.reshape(-1)
+
+        # PPO update: clipped surrogate, clipped value loss, entropy bonus.
+        clipfracs = []
+        for epoch in range(args.update_epochs):
+            b_inds = torch.randperm(batch_size, device=device)
+            for start in range(0, batch_size, minibatch_size):
+                mb_inds = b_inds[start : start + minibatch_size]
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions[mb_inds])
+                logratio = newlogprob - b_logprobs[mb_inds]
+                ratio = logratio.exp()
+                with torch.no_grad():
+                    # http://joschu.net/blog/kl-approx.html
+                    old_approx_kl = (-logratio).mean()
+                    approx_kl = ((ratio - 1) - logratio).mean()
+                    clipfracs.append(((ratio - 1.0).abs() > args.clip_coef).float().mean())
+
+                mb_advantages = b_advantages[mb_inds]
+                if args.norm_adv:
+                    mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+                pg_loss1 = -mb_advantages * ratio
+                pg_loss2 = -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)
+                pg_loss = torch.max(pg_loss1, pg_loss2).mean()
+
+                newvalue = newvalue.view(-1)
+                if args.clip_vloss:
+                    v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
+                    v_clipped = b_values[mb_inds] + torch.clamp(newvalue - b_values[mb_inds], -args.clip_coef, args.clip_coef)
+                    v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
+                    v_loss = 0.5 * torch.max(v_loss_unclipped, v_loss_clipped).mean()
+                else:
+                    v_loss = 0.5 * ((newvalue - b_returns[mb_inds]) ** 2).mean()
+
+                entropy_loss = entropy.mean()
+                loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                optimizer.step()
+
+            if args.target_kl is not None and approx_kl > args.target_kl:
+                break
+
+        # Diagnostics, once per iteration: the only host syncs of the update.
+        y_pred, y_true = b_values.cpu().numpy(), b_returns.cpu().numpy()
+        var_y = np.var(y_true)
+        explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
+        sps = int((global_step - start_step) / (time.time() - start_time))
+        writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
+        writer.add_scalar("losses/value_loss", v_loss.item(), global_step)
+        writer.add_scalar("losses/policy_loss", pg_loss.item(), global_step)
+        writer.add_scalar("losses/entropy", entropy_loss.item(), global_step)
+        writer.add_scalar("losses/old_approx_kl", old_approx_kl.item(), global_step)
+        writer.add_scalar("losses/approx_kl", approx_kl.item(), global_step)
+        writer.add_scalar("losses/clipfrac", torch.stack(clipfracs).mean().item(), global_step)
+        writer.add_scalar("losses/explained_variance", explained_var, global_step)
+        writer.add_scalar("charts/SPS", sps, global_step)
+        progress.update(global_step - progress.n)
+        progress.set_postfix(SPS=sps, ret=f"{np.mean(recent_returns):.1f}" if recent_returns else "-")
+
+        while pending_rungs and global_step >= pending_rungs[0]:
+            checkpoint_to(f"step_{pending_rungs.pop(0)}.pt", iteration)
+        if stop_requested:
+            checkpoint_to("last.pt", iteration)
+            progress.close()
+            print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {os.path.join(run_dir, 'last.pt')}")
+            break
+    else:
+        checkpoint_to("last.pt", num_iterations)
+        progress.close()
+        print(f"saved {os.path.join(run_dir, 'last.pt')} (step {global_step}, recent return {np.mean(recent_returns) if recent_returns else float('nan'):.1f})")
+
+    envs.close()
+    writer.close()
