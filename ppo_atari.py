@@ -99,7 +99,7 @@ class Args:
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
     resume: Optional[str] = None
-    """path of a checkpoint of this script to continue from (hyperparameters come from it)"""
+    """checkpoint of this script to continue from, in its own folder (hyperparameters come from it)"""
 
 
 def fail(message: str) -> None:
@@ -230,7 +230,7 @@ def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iterati
         "format_version": CHECKPOINT_FORMAT_VERSION,
         "architecture": agent.architecture,
         "env_id": args.env_id,
-        "num_actions": agent.actor.out_features,
+        "num_actions": int(agent.actor.out_features),
         "obs_shape": [4, 84, 84],
         "global_step": global_step,
         "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
@@ -239,7 +239,7 @@ def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iterati
         "optimizer": optimizer.state_dict(),
         "iteration": iteration,
         "run_name": run_name,
-        "recent_returns": list(recent_returns),
+        "recent_returns": [float(r) for r in recent_returns],
         "torch_rng_state": torch.get_rng_state(),
     }
     tmp_path = f"{path}.tmp"
@@ -281,7 +281,8 @@ if __name__ == "__main__":
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
     run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
-    run_dir = os.path.join(args.runs_dir, run_name)
+    # A resumed run carries on in the folder its checkpoint lives in (moved or not).
+    run_dir = os.path.dirname(os.path.abspath(args.resume)) if checkpoint else os.path.join(args.runs_dir, run_name)
     envs = make_vector_env(args.env_id, args.num_envs, args.seed)  # validates --env-id first
     os.makedirs(run_dir, exist_ok=True)
 
@@ -291,7 +292,7 @@ if __name__ == "__main__":
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
-    num_actions = envs.single_action_space.n
+    num_actions = int(envs.single_action_space.n)
     agent = Agent(num_actions).to(device, memory_format=torch.channels_last)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
     start_iteration, global_step = 1, 0
@@ -305,7 +306,7 @@ if __name__ == "__main__":
         recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
     # purge_step drops events a crashed run logged after its last checkpoint, so curves stay clean.
-    writer = SummaryWriter(run_dir, purge_step=global_step if checkpoint else None)
+    writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
     pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
 

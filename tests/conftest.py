@@ -1,0 +1,45 @@
+"""Shared fixtures: how to run a script as a user would, and a tiny real teacher."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def run_script(script, *args, cwd=None, timeout=300):
+    """Run `python <script> <args>` from the repository like a user would; never raises."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
+                          cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def assert_one_line_error(result, *fragments):
+    """The bad-input contract: non-zero exit, one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_run(tmp_path_factory):
+    """A real (if barely trained) ppo_atari.py run on Ms. Pac-Man (a greedy untrained policy
+    loses its lives in seconds there, where in Breakout it would never press FIRE): 4 iterations of 2 envs x 32 steps,
+    a ladder checkpoint at step 128 and `last.pt` at step 256."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    result = run_script("ppo_atari.py", "--env-id", "MsPacmanNoFrameskip-v4", "--num-envs", 2, "--num-steps", 32,
+                        "--total-timesteps", 256, "--save-steps", 128, "--runs-dir", runs_dir, "--seed", 3)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher(tiny_teacher_run):
+    return tiny_teacher_run / "last.pt"

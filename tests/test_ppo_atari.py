@@ -1,0 +1,90 @@
+"""Specification of the teacher trainer ppo_atari.py."""
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import ppo_atari
+from conftest import assert_one_line_error, run_script
+
+
+def scalars(run_dir, tag):
+    events = EventAccumulator(str(run_dir)).Reload()
+    return {e.step: e.value for e in events.Scalars(tag)}
+
+
+def test_gae_matches_a_hand_computed_case():
+    # One env, 3 steps, an episode boundary before step 2 (dones[2] = 1), gamma 0.5, lambda 0.5.
+    rewards = torch.tensor([[1.0], [2.0], [3.0]])
+    values = torch.tensor([[0.5], [1.0], [2.0]])
+    dones = torch.tensor([[0.0], [0.0], [1.0]])
+    next_value, next_done = torch.tensor([[4.0]]), torch.tensor([0.0])
+    # t=2: delta = 3 + 0.5*4 - 2 = 3;                     A2 = 3
+    # t=1: delta = 2 + 0 - 1 = 1 (cut by dones[2]);       A1 = 1
+    # t=0: delta = 1 + 0.5*1.0 - 0.5 = 1;                 A0 = 1 + 0.25 * 1 = 1.25
+    advantages, returns = ppo_atari.compute_gae(rewards, values, dones, next_value, next_done, 0.5, 0.5)
+    assert torch.allclose(advantages, torch.tensor([[1.25], [1.0], [3.0]]))
+    assert torch.allclose(returns, advantages + values)
+
+
+def test_checkpoint_ladder_doubles_past_its_last_rung_and_stops_before_the_end():
+    assert ppo_atari.ladder_steps((100, 200, 500), 3000) == [100, 200, 500, 1000, 2000]
+    assert ppo_atari.ladder_steps((100, 200, 500), 150) == [100]
+
+
+def test_checkpoint_round_trip_keeps_weights_and_metadata(tiny_teacher):
+    checkpoint = ppo_atari.load_checkpoint(str(tiny_teacher))
+    agent = ppo_atari.Agent(checkpoint["num_actions"])
+    agent.load_state_dict(checkpoint["state_dict"])  # strict: every tensor present, right shapes
+    assert checkpoint["env_id"] == "MsPacmanNoFrameskip-v4"
+    assert checkpoint["num_actions"] == 9 and checkpoint["obs_shape"] == [4, 84, 84]
+    assert checkpoint["architecture"]["name"] == "nature_cnn"
+    assert checkpoint["global_step"] == 256 and checkpoint["args"]["num_steps"] == 32
+    assert "optimizer" in checkpoint and "mean_episodic_return" in checkpoint
+
+
+def test_checkpoints_are_written_on_the_ladder_and_at_the_end(tiny_teacher_run):
+    assert sorted(p.name for p in tiny_teacher_run.glob("*.pt")) == ["last.pt", "step_128.pt"]
+    assert not list(tiny_teacher_run.glob("*.tmp"))  # atomic writes leave no temp files
+
+
+def test_resume_continues_the_global_step_and_learning_rate_schedule(tiny_teacher_run, tmp_path):
+    import shutil
+
+    resumed_dir = tmp_path / tiny_teacher_run.name
+    shutil.copytree(tiny_teacher_run, resumed_dir)
+    (resumed_dir / "last.pt").unlink()
+    result = run_script("ppo_atari.py", "--resume", resumed_dir / "step_128.pt", "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    resumed = ppo_atari.load_checkpoint(str(resumed_dir / "last.pt"))
+    original = ppo_atari.load_checkpoint(str(tiny_teacher_run / "last.pt"))
+    assert resumed["global_step"] == original["global_step"] == 256
+    assert resumed["iteration"] == original["iteration"] == 4
+    # The annealed learning rate of every iteration after the resume equals the uninterrupted run's.
+    lr_resumed, lr_original = scalars(resumed_dir, "charts/learning_rate"), scalars(tiny_teacher_run, "charts/learning_rate")
+    assert lr_resumed == lr_original and sorted(lr_resumed) == [64, 128, 192, 256]
+    assert resumed["optimizer"]["state"][0]["step"] == original["optimizer"]["state"][0]["step"]
+
+
+def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
+    # Random Breakout loses a life every ~25 steps: with life-episodes the logged returns would
+    # come 5x as often as games. 2 envs x 600 steps are ~1200 steps, i.e. a handful of games.
+    result = run_script("ppo_atari.py", "--env-id", "BreakoutNoFrameskip-v4", "--num-envs", 2, "--num-steps", 128,
+                        "--total-timesteps", 1280, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    lengths = scalars(run_dir, "charts/episodic_length")
+    assert lengths and min(lengths.values()) > 60  # a single life of random Breakout lasts ~20-40 steps
+
+
+@pytest.mark.parametrize("bad_args, fragment", [
+    (["--env-id", "MsPacmanNoFrameskp-v4"], "did you mean MsPacmanNoFrameskip-v4"),
+    (["--total-timesteps", "0"], "--total-timesteps must be positive"),
+    (["--num-envs", "3", "--num-steps", "5", "--num-minibatches", "4"], "must split into --num-minibatches 4"),
+    (["--resume", "no/such/checkpoint.pt"], "does not exist"),
+], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint"])
+def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
+    result = run_script("ppo_atari.py", *bad_args, "--runs-dir", tmp_path)
+    assert_one_line_error(result, fragment)
+    assert not list(tmp_path.iterdir())  # nothing half-made on disk
