@@ -332,6 +332,7 @@ if __name__ == "__main__":
     # Rollout storage: uint8 observations, flat over (step, env) and channels_last (see PolicyCNN).
     obs = torch.zeros((batch_size, 4, 84, 84), dtype=torch.uint8, device=device).contiguous(memory_format=torch.channels_last)
     teacher_logits = torch.zeros((batch_size, num_actions), device=device)
+    student_choices = torch.zeros(batch_size, dtype=torch.long, device=device)  # the student's argmax
 
     next_obs_np, info = envs.reset(seed=args.seed)
     next_obs = torch.from_numpy(next_obs_np).to(device)
@@ -348,7 +349,9 @@ if __name__ == "__main__":
             rows = slice(step * args.num_envs, (step + 1) * args.num_envs)
             obs[rows] = next_obs
             with torch.inference_mode():
-                action = torch.distributions.Categorical(logits=student(next_obs)).sample()
+                logits = student(next_obs)
+                action = torch.distributions.Categorical(logits=logits).sample()
+                student_choices[rows] = logits.argmax(dim=1)
                 if teacher_acts_prob > 0:
                     teacher_turn = torch.rand(args.num_envs, device=device) < teacher_acts_prob
                     action = torch.where(teacher_turn, teacher(next_obs).argmax(dim=1), action)
@@ -370,6 +373,8 @@ if __name__ == "__main__":
             for start in range(0, batch_size, minibatch_size):
                 teacher_logits[start : start + minibatch_size] = teacher(obs[start : start + minibatch_size])
         teacher_probs = F.softmax(teacher_logits / args.temperature, dim=1)
+        # Agreement on states the student has not trained on yet: honest imitation quality.
+        agreement = (student_choices == teacher_logits.argmax(dim=1)).float().mean()
 
         for epoch in range(args.update_epochs):
             b_inds = torch.randperm(batch_size, device=device)
@@ -386,8 +391,6 @@ if __name__ == "__main__":
                 optimizer.step()
 
         # Diagnostics, once per iteration (the only host syncs of the update).
-        with torch.no_grad():
-            agreement = (student_log_probs.argmax(dim=1) == teacher_logits[mb_inds].argmax(dim=1)).float().mean()
         sps = int((global_step - start_step) / (time.time() - start_time))
         writer.add_scalar("losses/distill_kl", distill_loss.item(), global_step)
         writer.add_scalar("charts/teacher_agreement", agreement.item(), global_step)

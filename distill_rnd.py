@@ -447,6 +447,7 @@ if __name__ == "__main__":
     logprobs = torch.zeros(batch_size, device=device)
     values_int = torch.zeros(batch_size, device=device)
     next_frames = torch.zeros((batch_size, 1, 84, 84), dtype=torch.uint8, device=device)  # RND's input
+    student_choices = torch.zeros(batch_size, dtype=torch.long, device=device)  # the student's argmax
 
     next_obs_np, info = envs.reset(seed=args.seed)
     next_obs = torch.from_numpy(next_obs_np).to(device)
@@ -467,6 +468,7 @@ if __name__ == "__main__":
                 logits, value_int = student.get_logits_and_value(next_obs)
                 policy = torch.distributions.Categorical(logits=logits)
                 action = policy.sample()
+                student_choices[rows] = logits.argmax(dim=1)
                 if teacher_acts_prob > 0:
                     teacher_turn = torch.rand(args.num_envs, device=device) < teacher_acts_prob
                     action = torch.where(teacher_turn, teacher(next_obs).argmax(dim=1), action)
@@ -519,6 +521,8 @@ if __name__ == "__main__":
                 advantages_int[t] = last_gae = delta + args.gamma_int * args.gae_lambda * last_gae
             returns_int = (advantages_int + values).view(-1)
             advantages_int = advantages_int.view(-1)
+        # Agreement on states the student has not trained on yet: honest imitation quality.
+        agreement = (student_choices == teacher_logits.argmax(dim=1)).float().mean()
 
         rnd_loss = torch.zeros((), device=device)  # stays 0 if no state is kept (tiny batches)
         for epoch in range(args.update_epochs):
@@ -554,8 +558,6 @@ if __name__ == "__main__":
                     rnd_optimizer.step()
 
         # Diagnostics, once per iteration (the only host syncs of the update).
-        with torch.no_grad():
-            agreement = (student_log_probs.argmax(dim=1) == teacher_logits[mb_inds].argmax(dim=1)).float().mean()
         sps = int((global_step - start_step) / (time.time() - start_time))
         writer.add_scalar("losses/distill_kl", distill_loss.item(), global_step)
         writer.add_scalar("charts/teacher_agreement", agreement.item(), global_step)

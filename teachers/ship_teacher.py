@@ -1,0 +1,114 @@
+"""Ship a ppo_atari.py checkpoint as a compact teacher: teachers/<EnvId>/<level>.pt + a teachers.csv row.
+
+    python eval_teacher.py runs/<run>/step_1000000.pt            # score it first (the ledger row)
+    python teachers/ship_teacher.py runs/<run>/step_1000000.pt --level bad --train-wall-time "75 min"
+
+The shipped file keeps only what distillation needs: the policy (torso + actor, no value head, no
+optimizer) in float16, with the checkpoint's metadata and training args. Before writing, the fp16
+policy is checked against the fp32 one on real game frames: logits within fp16 tolerance and the
+same greedy action on every frame; otherwise nothing is written.
+"""
+
+import csv
+import os
+import platform
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import tyro
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import eval_teacher  # noqa: E402  (the project's one checkpoint reader and policy network)
+
+TEACHERS_DIR = os.path.dirname(os.path.abspath(__file__))
+CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "episodes", "eval_date", "command", "machine", "train_wall_time"]
+
+
+@dataclass
+class Args:
+    checkpoint: tyro.conf.Positional[str]
+    """a ppo_atari.py checkpoint already scored by eval_teacher.py"""
+    level: str
+    """bad, medium or good"""
+    train_wall_time: str
+    """how long training took, for the record (e.g. "75 min")"""
+    machine: str = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    """the machine that trained it, for the record"""
+    ledger: str = "runs/eval_ledger.csv"
+    """the eval_teacher.py ledger holding this checkpoint's score"""
+    logit_tolerance: float = 0.05
+    """largest allowed |fp32 - fp16| logit difference"""
+
+
+def training_command(args: dict) -> str:
+    """The ppo_atari.py command line that reproduces the run (its non-default arguments)."""
+    import ppo_atari
+
+    defaults = vars(ppo_atari.Args())
+    changed = [f"--{k.replace('_', '-')} {v}" for k, v in args.items()
+               if k not in ("exp_name", "resume", "runs_dir", "save_steps") and defaults.get(k) != v]
+    return " ".join(["python ppo_atari.py", *changed])
+
+
+if __name__ == "__main__":
+    args = tyro.cli(Args)
+    if args.level not in ("bad", "medium", "good"):
+        eval_teacher.fail(f"--level must be bad, medium or good, not {args.level!r}")
+    checkpoint = eval_teacher.read_checkpoint_file(args.checkpoint)
+    if checkpoint.get("env_id") is None or "args" not in checkpoint:
+        eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py checkpoint; only those can be shipped")
+    rows = [r for r in csv.DictReader(open(args.ledger))] if os.path.exists(args.ledger) else []
+    rows = [r for r in rows if os.path.abspath(r["checkpoint"]) == os.path.abspath(args.checkpoint)]
+    if not rows:
+        eval_teacher.fail(f"{args.checkpoint!r} has no score in {args.ledger}; run `python eval_teacher.py {args.checkpoint}` first")
+    score = rows[-1]
+
+    policy32, env_id, _ = eval_teacher.load_policy(args.checkpoint, None)
+    state16 = {k: v.half() for k, v in policy32.state_dict().items()}
+    policy16 = eval_teacher.PolicyCNN(checkpoint["num_actions"], **{k: checkpoint["architecture"][k] for k in ("channels", "hidden")})
+    policy16.load_state_dict({k: v.float() for k, v in state16.items()})
+    # Real frames from the teacher's own play: where its decisions are made.
+    envs = eval_teacher.make_vector_env(env_id, 8, 0)
+    obs, _ = envs.reset(seed=0)
+    frames = []
+    for _ in range(64):
+        with torch.no_grad():
+            action = torch.distributions.Categorical(logits=policy32(torch.from_numpy(obs))).sample()
+        obs, *_ = envs.step(action.numpy())
+        frames.append(torch.from_numpy(obs))
+    frames = torch.cat(frames)
+    with torch.no_grad():
+        logits32, logits16 = policy32(frames), policy16(frames)
+    max_diff = (logits32 - logits16).abs().max().item()
+    agreement = (logits32.argmax(1) == logits16.argmax(1)).float().mean().item()
+    print(f"fp16 check on {len(frames)} frames: max |logit diff| {max_diff:.4f}, greedy agreement {agreement:.2%}")
+    if max_diff > args.logit_tolerance or agreement < 1.0:
+        eval_teacher.fail(f"the fp16 policy drifts from fp32 (max diff {max_diff:.4f}, agreement {agreement:.2%}); not shipped")
+
+    relative_path = f"{env_id}/{args.level}.pt"
+    os.makedirs(os.path.join(TEACHERS_DIR, env_id), exist_ok=True)
+    payload = {k: checkpoint[k] for k in ("format_version", "architecture", "env_id", "num_actions", "obs_shape",
+                                          "global_step", "mean_episodic_return", "args")}
+    payload["state_dict"] = state16
+    target = os.path.join(TEACHERS_DIR, relative_path)
+    torch.save(payload, f"{target}.tmp")
+    os.replace(f"{target}.tmp", target)
+
+    table_path = os.path.join(TEACHERS_DIR, "teachers.csv")
+    table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
+    table = [r for r in table if (r["env_id"], r["level"]) != (env_id, args.level)]
+    table.append({"env_id": env_id, "level": args.level, "path": relative_path, "steps": checkpoint["global_step"],
+                  "mean": score["mean"], "std": score["std"], "episodes": score["episodes"], "eval_date": score["date"],
+                  "command": training_command(checkpoint["args"]), "machine": args.machine,
+                  "train_wall_time": args.train_wall_time})
+    table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
+    with open(f"{table_path}.tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(table)
+    os.replace(f"{table_path}.tmp", table_path)
+    print(f"shipped {target} ({os.path.getsize(target) / 2**20:.1f} MiB): {env_id} {args.level}, "
+          f"{checkpoint['global_step']} steps, score {score['mean']} +- {score['std']}")

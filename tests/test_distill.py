@@ -1,0 +1,145 @@
+"""Specification of distill.py, and of what all three distill scripts share."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import distill
+from conftest import ROOT, assert_one_line_error, run_script
+
+SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
+SHIPPED_TEACHER = os.path.join(ROOT, "teachers", "MsPacmanNoFrameskip-v4", "bad.pt")
+SHORT = ["--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2, "--n-eval-episodes", 1]
+
+
+def the_run_dir(runs_dir):
+    (run_dir,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    return run_dir
+
+
+def scalars(run_dir, tag):
+    return [e.value for e in EventAccumulator(str(run_dir)).Reload().Scalars(tag)]
+
+
+def test_the_student_learns_the_teacher_far_above_chance(tmp_path):
+    # 8k steps of a shipped Ms. Pac-Man teacher: ~25 s on 2 CPU cores.
+    result = run_script("distill.py", "--total-timesteps", 8192, "--n-eval-episodes", 1, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    agreement, kl = scalars(the_run_dir(tmp_path), "charts/teacher_agreement"), scalars(the_run_dir(tmp_path), "losses/distill_kl")
+    chance = 1 / 9
+    assert agreement[0] < 0.5 and min(agreement[-3:]) > 4 * chance
+    assert max(kl[-3:]) < kl[0] / 2
+
+
+def test_prints_both_parameter_counts_and_a_summary_line(tmp_path):
+    result = run_script("distill.py", "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1,688,745 parameters" in result.stdout and "student: 425,561 parameters (25% of the teacher)" in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("student ") and "| teacher 279.0 |" in summary and "student/teacher" in summary
+
+
+def test_student_width_scales_the_student(tmp_path):
+    result = run_script("distill.py", "--total-timesteps", 256, *SHORT, "--student-width", 0.5, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    checkpoint = torch.load(the_run_dir(tmp_path) / "last.pt", weights_only=True)
+    assert checkpoint["architecture"] == {"name": "nature_cnn", "channels": [8, 16, 16], "hidden": 128}
+
+
+ZERO_REWARDS_THEN_RUN = """
+import runpy, sys, ale_py.vector_env as vector_env
+class ZeroRewards(vector_env.AtariVectorEnv):
+    def step(self, actions):
+        obs, reward, terminated, truncated, info = super().step(actions)
+        return obs, reward * 0, terminated, truncated, info
+if sys.argv[1] == "zeroed":
+    vector_env.AtariVectorEnv = ZeroRewards
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_learning_is_reward_free_zeroed_rewards_give_bit_identical_students(script, tmp_path):
+    students = {}
+    for rewards in ("real", "zeroed"):
+        runs_dir = tmp_path / rewards
+        result = subprocess.run([sys.executable, "-c", ZERO_REWARDS_THEN_RUN, rewards, os.path.join(ROOT, script),
+                                 "--total-timesteps", "512", *map(str, SHORT), "--runs-dir", str(runs_dir)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        students[rewards] = torch.load(the_run_dir(runs_dir) / "last.pt", weights_only=True)
+    real, zeroed = students["real"], students["zeroed"]
+    assert real["recent_returns"] != zeroed["recent_returns"] or not real["recent_returns"]  # the wrapper did act
+    for name, tensor in real["state_dict"].items():
+        assert torch.equal(tensor, zeroed["state_dict"][name]), name
+
+
+def test_the_saved_student_can_be_scored_by_eval_teacher(tmp_path):
+    assert run_script("distill.py", "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path).returncode == 0
+    result = run_script("eval_teacher.py", the_run_dir(tmp_path) / "last.pt", "--n-eval-episodes", 1,
+                        "--ledger", tmp_path / "ledger.csv")
+    assert result.returncode == 0, result.stderr
+    assert "MsPacmanNoFrameskip-v4" in result.stdout
+
+
+def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path):
+    command = [sys.executable, os.path.join(ROOT, "distill.py"), "--total-timesteps", "200000", *map(str, SHORT),
+               "--runs-dir", str(tmp_path)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob("*/events.out.tfevents.*")):
+        time.sleep(0.5)
+    time.sleep(5)  # a few iterations in
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "interrupted at step" in stdout
+    interrupted = torch.load(the_run_dir(tmp_path) / "last.pt", weights_only=True)
+    assert 0 < interrupted["global_step"] < 200_000
+    # Resume with a short horizon: it continues from the saved step, not from zero.
+    checkpoint = the_run_dir(tmp_path) / "last.pt"
+    saved = dict(interrupted)
+    saved["args"] = dict(saved["args"], total_timesteps=interrupted["global_step"] + 512)
+    torch.save(saved, checkpoint)
+    result = run_script("distill.py", "--resume", checkpoint)
+    assert result.returncode == 0, result.stderr
+    assert torch.load(checkpoint, weights_only=True)["global_step"] == interrupted["global_step"] + 512
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("bad_args, fragment", [
+    (["--teacher", "no/such/teacher.pt"], "does not exist"),
+    (["--teacher", "good"], "no shipped 'good' teacher for MsPacmanNoFrameskip-v4 (shipped: MsPacmanNoFrameskip-v4:bad)"),
+    (["--env-id", "BreakoutNoFrameskip-v4", "--teacher", SHIPPED_TEACHER], "plays MsPacmanNoFrameskip-v4 (9 actions), not BreakoutNoFrameskip-v4"),
+    (["--env-id", "Breakout"], "unknown --env-id"),
+    (["--total-timesteps", -5], "--total-timesteps must be positive"),
+    (["--num-minibatches", 7], "must split into --num-minibatches 7"),
+], ids=["missing_teacher", "unshipped_level", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"])
+def test_bad_input_gets_one_clear_line(script, bad_args, fragment, tmp_path):
+    result = run_script(script, *bad_args, "--runs-dir", tmp_path)
+    assert_one_line_error(result, fragment)
+
+
+def test_a_truncated_teacher_is_refused_and_left_as_it_was(tmp_path):
+    data = open(SHIPPED_TEACHER, "rb").read()
+    truncated = tmp_path / "teacher.pt"
+    truncated.write_bytes(data[: len(data) // 3])
+    result = run_script("distill.py", "--teacher", truncated, "--runs-dir", tmp_path)
+    assert_one_line_error(result, "is not readable (it is truncated or not a teacher file)")
+    assert truncated.read_bytes() == data[: len(data) // 3]
+
+
+def test_kl_is_zero_for_a_student_equal_to_the_teacher():
+    teacher = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+    obs = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        logits = teacher(obs)
+        kl = torch.nn.functional.kl_div(logits.log_softmax(1), logits.softmax(1), reduction="batchmean")
+    assert abs(kl.item()) < 1e-6
