@@ -1,0 +1,71 @@
+"""Specification of what distill_rnd_uncertainty.py adds: teacher uncertainty under augmentation."""
+
+import numpy as np
+import pytest
+import torch
+
+import distill_rnd_uncertainty as unc
+from test_distill import SHIPPED_TEACHER
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    return unc.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+
+
+@pytest.fixture(scope="module")
+def game_frames(teacher):
+    """Real Ms. Pac-Man states, visited by the teacher itself."""
+    envs = unc.make_vector_env("MsPacmanNoFrameskip-v4", 8, 0)
+    obs, _ = envs.reset(seed=0)
+    frames = []
+    for _ in range(40):
+        with torch.no_grad():
+            action = torch.distributions.Categorical(logits=teacher(torch.from_numpy(obs))).sample()
+        obs, *_ = envs.step(action.numpy())
+        frames.append(torch.from_numpy(obs))
+    return torch.cat(frames)
+
+
+def test_augmentation_keeps_shape_dtype_and_value_range(game_frames):
+    augmented = unc.augment(game_frames, torch.Generator().manual_seed(0))
+    assert augmented.shape == game_frames.shape and augmented.dtype == torch.uint8
+    assert augmented.min() >= 0 and augmented.max() <= 255
+    assert not torch.equal(augmented, game_frames)
+
+
+def test_augmentation_applies_the_same_shift_to_every_frame_of_a_stack():
+    frame = torch.randint(0, 256, (1, 1, 84, 84), dtype=torch.uint8)
+    stack = frame.repeat(3, 4, 1, 1)  # 3 stacks of 4 identical frames
+    augmented = unc.augment(stack, torch.Generator().manual_seed(1), brightness=0.0)
+    for frames in augmented:
+        assert all(torch.equal(frames[0], frames[k]) for k in range(1, 4))
+    # ...and it is a shift: the shifted interior is a crop of the original frame.
+    out = augmented[0, 0].int()
+    matches = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
+               if torch.equal(out[8:76, 8:76], frame[0, 0, 8 + dy : 76 + dy, 8 + dx : 76 + dx].int())]
+    assert len(matches) == 1
+
+
+def test_uncertainty_is_zero_when_the_views_are_identical(teacher, game_frames, monkeypatch):
+    monkeypatch.setattr(unc, "augment", lambda obs, generator: obs)
+    u, _ = unc.teacher_uncertainty(teacher, game_frames[:32], 2, torch.Generator())
+    assert torch.allclose(u, torch.zeros_like(u), atol=1e-6)
+
+
+def test_uncertainty_is_zero_for_a_teacher_that_ignores_its_input(game_frames):
+    blind = unc.PolicyCNN(9)
+    torch.nn.init.zeros_(blind.actor.weight)
+    torch.nn.init.normal_(blind.actor.bias)
+    u, _ = unc.teacher_uncertainty(blind, game_frames[:32], 2, torch.Generator().manual_seed(0))
+    assert torch.allclose(u, torch.zeros_like(u), atol=1e-6)
+
+
+def test_uncertainty_is_larger_where_a_shift_changes_the_teachers_action(teacher, game_frames):
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        u, logits = unc.teacher_uncertainty(teacher, game_frames, 1, generator)
+        shifted = teacher(unc.augment(game_frames, torch.Generator().manual_seed(0)))
+    changed = logits.argmax(1) != shifted.argmax(1)
+    assert 0 < changed.sum() < len(changed)
+    assert u[changed].mean() > 2 * u[~changed].mean()
