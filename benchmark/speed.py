@@ -63,6 +63,32 @@ def sb3_sync_vector_env(env_id, num_envs):
     return gym.vector.SyncVectorEnv([thunk] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
+def ppo_update_seconds(channels_last, repeats=3):
+    """One PPO update of ppo_atari.py's shape (4 epochs x 4 minibatches of 256), best of `repeats`."""
+    torch.manual_seed(0)
+    agent = ppo_atari.Agent(9)
+    if not channels_last:  # the layout CleanRL uses
+        agent.features = lambda x: agent.network(x / 255.0)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=2.5e-4, eps=1e-5)
+    obs = torch.randint(0, 256, (1024, 4, 84, 84), dtype=torch.uint8)
+    if channels_last:
+        agent = agent.to(memory_format=torch.channels_last)
+        obs = obs.contiguous(memory_format=torch.channels_last)
+    actions, best = torch.randint(0, 9, (1024,)), float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(4):
+            for mb in torch.randperm(1024).split(256):
+                _, logprob, entropy, value = agent.get_action_and_value(obs[mb], actions[mb])
+                loss = -logprob.mean() - 0.01 * entropy.mean() + value.pow(2).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
+                optimizer.step()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def script_sps(script, args, extra=()):
     with tempfile.TemporaryDirectory() as runs_dir:
         command = [sys.executable, os.path.join(ROOT, script), "--env-id", args.env_id, "--num-envs", str(args.num_envs),
@@ -79,6 +105,9 @@ if __name__ == "__main__":
     rows.append(("env only: ale_py AtariVectorEnv (ours)", native, "1.00 x native env"))
     sync = env_only_sps(lambda: sb3_sync_vector_env(args.env_id, args.num_envs), args.num_envs, args.env_steps // 4)
     rows.append(("env only: SyncVectorEnv + SB3 wrappers", sync, f"{sync / native:.2f} x native env"))
+    nchw, channels_last = ppo_update_seconds(False), ppo_update_seconds(True)
+    rows.append(("one PPO update (1,024 samples x 4 epochs), NCHW as CleanRL", 1024 / nchw, f"{nchw:.2f} s per update"))
+    rows.append(("one PPO update, channels_last (ours)", 1024 / channels_last, f"{channels_last:.2f} s per update, {nchw / channels_last:.2f}x faster"))
     ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
     rows.append(("ppo_atari.py", ppo, f"{ppo / native:.2f} x native env"))
     quick_eval = ["--n-eval-episodes", "1"]
