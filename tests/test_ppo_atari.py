@@ -88,3 +88,12 @@ def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
     result = run_script("ppo_atari.py", *bad_args, "--runs-dir", tmp_path)
     assert_one_line_error(result, fragment)
     assert not list(tmp_path.iterdir())  # nothing half-made on disk
+
+
+def test_capture_video_writes_the_first_game_of_the_first_env(tmp_path):
+    result = run_script("ppo_atari.py", "--env-id", "BreakoutNoFrameskip-v4", "--num-envs", 2, "--num-steps", 128,
+                        "--total-timesteps", 768, "--capture-video", "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    videos = list((run_dir / "videos").glob("game-*.mp4"))
+    assert [v.name for v in videos] == ["game-1.mp4"] and videos[0].stat().st_size > 1000
