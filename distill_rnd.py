@@ -122,7 +122,10 @@ class Args:
     rnd_init_steps: int = 50
     """random-action steps per env that initialise RND's observation normalisation"""
     n_eval_episodes: int = 10
-    """whole games of greedy evaluation of the final student"""
+    """whole games played by the final student (compared with the teacher's score in the same mode)"""
+    eval_greedy: bool = False
+    """evaluate by argmax instead of sampling. Sampling is the default: the student learns the teacher's
+    distribution, and weak Atari policies played greedily often loop forever on the same score"""
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (the student and TensorBoard events) is written"""
     resume: Optional[str] = None
@@ -258,7 +261,7 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def resolve_teacher(teacher: str, env_id: str):
+def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     """`--teacher` as a path, or as a level looked up in teachers/teachers.csv -> (path, score)."""
     if teacher not in ("best", "good", "medium", "bad"):
         return teacher, None
@@ -270,8 +273,9 @@ def resolve_teacher(teacher: str, env_id: str):
         available = ", ".join(f"{r['env_id']}:{r['level']}" for r in rows) or "none"
         fail(f"no shipped {teacher!r} teacher for {env_id} (shipped: {available}); train one with "
              f"`python ppo_atari.py --env-id {env_id}` and pass --teacher runs/<run>/step_<N>.pt")
-    row = max(shipped, key=lambda r: float(r["mean"]))
-    return os.path.join(TEACHERS_DIR, row["path"]), float(row["mean"])
+    score_column = "mean" if greedy else "sampled_mean"
+    row = max(shipped, key=lambda r: float(r[score_column]))
+    return os.path.join(TEACHERS_DIR, row["path"]), float(row[score_column])
 
 
 def load_teacher(path: str, env_id: str, num_actions: int) -> PolicyCNN:
@@ -303,24 +307,27 @@ def load_teacher(path: str, env_id: str, num_actions: int) -> PolicyCNN:
     return teacher.requires_grad_(False).eval()
 
 
-def ledger_score(path: str) -> Optional[float]:
-    """The newest eval_teacher.py score of this checkpoint in runs/eval_ledger.csv, if any."""
+def ledger_score(path: str, greedy: bool) -> Optional[float]:
+    """The newest eval_teacher.py score of this checkpoint (same mode) in runs/eval_ledger.csv, if any."""
     ledger = os.path.join("runs", "eval_ledger.csv")
     if not os.path.exists(ledger):
         return None
-    rows = [r for r in csv.DictReader(open(ledger)) if os.path.abspath(r["checkpoint"]) == os.path.abspath(path)]
+    rows = [r for r in csv.DictReader(open(ledger))
+            if os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)]
     return float(rows[-1]["mean"]) if rows else None
 
 
-def evaluate(policy, env_id, n_episodes, seed, device):
-    """Greedy whole-game scores, one game per environment (as eval_teacher.py)."""
+def evaluate(policy, env_id, n_episodes, seed, device, greedy):
+    """Whole-game scores, one game per environment (as eval_teacher.py)."""
     envs = make_vector_env(env_id, n_episodes, seed)
     obs, info = envs.reset(seed=seed)
     scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
+    generator = torch.Generator(device=device).manual_seed(seed)
     while not finished.all():
         with torch.inference_mode():
-            action = policy(torch.from_numpy(obs).to(device)).argmax(dim=1)
+            logits = policy(torch.from_numpy(obs).to(device))
+            action = logits.argmax(dim=1) if greedy else torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
         obs, reward, _, _, info = envs.step(action.cpu().numpy())
         scores += np.where(finished, 0.0, reward)
         finished |= info["episode_frame_number"] < last_frame_number
@@ -379,7 +386,7 @@ if __name__ == "__main__":
     num_iterations = max(1, args.total_timesteps // batch_size)
     envs = make_vector_env(args.env_id, args.num_envs, args.seed)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
-    teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id)
+    teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -388,7 +395,7 @@ if __name__ == "__main__":
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
     teacher = load_teacher(teacher_path, args.env_id, num_actions).to(device, memory_format=torch.channels_last)
-    teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path)
+    teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = Student(num_actions, (width(16), width(32), width(32)), width(256))
     student = student.to(device, memory_format=torch.channels_last)
@@ -585,10 +592,10 @@ if __name__ == "__main__":
         print(f"interrupted at step {global_step}; resume with: python {Args.exp_name}.py --resume {os.path.join(run_dir, 'last.pt')}")
         sys.exit(0)
 
-    # Final greedy evaluation of the student, against the teacher's score (evaluated now if unknown).
-    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, args.seed + 10_000, device)
+    # Final evaluation of the student, against the teacher's score (evaluated now if unknown).
+    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, args.seed + 10_000, device, args.eval_greedy)
     if teacher_score is None:
-        teacher_score = float(evaluate(teacher, args.env_id, args.n_eval_episodes, args.seed + 10_000, device).mean())
+        teacher_score = float(evaluate(teacher, args.env_id, args.n_eval_episodes, args.seed + 10_000, device, args.eval_greedy).mean())
     writer.add_scalar("charts/eval_student_score", student_scores.mean(), global_step)
     writer.add_scalar("charts/eval_teacher_score", teacher_score, global_step)
     writer.close()

@@ -6,8 +6,9 @@
 Expects <runs-dir>/<game>/<level>/<script>/seed<k>/<run>/events.out.tfevents.*. Draws one figure per
 game and teacher level: the acting student's whole-game return against env steps, mean over seeds
 with a band of +- one std, one colour per script, the teacher's score as a dashed line. Writes the
-PNGs and `results.md`: final greedy score (mean +- std over seeds), % of teacher, area under the
-learning curve (the curve's mean over training: higher = learned sooner) and SPS.
+PNGs and `results.md`: final evaluation score (mean +- std over seeds), % of teacher, area under the
+learning curve (the curve's mean over training: higher = learned sooner), teacher agreement (argmax
+match on fresh rollouts, last quarter of training) and SPS.
 """
 
 import glob
@@ -41,7 +42,9 @@ def read_run(run_dir):
     tags = events.Tags()["scalars"]
     scalar = lambda tag: [(e.step, e.value) for e in events.Scalars(tag)] if tag in tags else []
     last = lambda tag: scalar(tag)[-1][1] if scalar(tag) else None
+    agreement = [value for _, value in scalar("charts/teacher_agreement")]
     return {"curve": scalar("charts/episodic_return"), "final": last("charts/eval_student_score"),
+            "agreement": float(np.mean(agreement[-max(1, len(agreement) // 4):])) if agreement else None,
             "teacher": last("charts/eval_teacher_score") or last("charts/teacher_score"), "sps": last("charts/SPS")}
 
 
@@ -80,8 +83,8 @@ def main(args):
     if not found:
         raise SystemExit(f"error: no runs with episodic returns under {args.runs_dir}; run benchmark/distill.sh first")
     os.makedirs(args.out_dir, exist_ok=True)
-    lines = ["| game | teacher | script | seeds | final score | % of teacher | AUC (mean return) | SPS |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| game | teacher | script | seeds | final score | % of teacher | AUC (mean return) | agreement | SPS |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for (game, level), scripts in sorted(found.items()):
         max_step = max(run["curve"][-1][0] for runs in scripts.values() for run in runs)
         grid = np.linspace(max_step / args.points, max_step, args.points)
@@ -97,11 +100,13 @@ def main(args):
             final, final_std = mean_std([run["final"] for run in runs])
             teacher, _ = mean_std([run["teacher"] for run in runs])
             sps, _ = mean_std([run["sps"] for run in runs])
+            agreement, _ = mean_std([run["agreement"] for run in runs])
             auc = float(np.nanmean(curves))
             cells = [game, level, script, str(len(runs)),
                      f"{final:.0f} +- {final_std:.0f}" if final is not None else "-",
                      f"{100 * final / teacher:.0f}%" if final is not None and teacher else "-",
-                     f"{auc:.0f}", f"{sps:.0f}" if sps is not None else "-"]
+                     f"{auc:.0f}", f"{agreement:.2f}" if agreement is not None else "-",
+                     f"{sps:.0f}" if sps is not None else "-"]
             lines.append("| " + " | ".join(cells) + " |")
         if teacher_scores:
             axis.axhline(np.mean(teacher_scores), color="black", linestyle="--", label=f"teacher ({np.mean(teacher_scores):.0f})")

@@ -1,6 +1,7 @@
 """Ship a ppo_atari.py checkpoint as a compact teacher: teachers/<EnvId>/<level>.pt + a teachers.csv row.
 
-    python eval_teacher.py runs/<run>/step_1000000.pt            # score it first (the ledger row)
+    python eval_teacher.py runs/<run>/step_1000000.pt            # score it first: greedy...
+    python eval_teacher.py runs/<run>/step_1000000.pt --no-greedy   # ...and sampling
     python teachers/ship_teacher.py runs/<run>/step_1000000.pt --level bad --train-wall-time "75 min"
 
 The shipped file keeps only what distillation needs: the policy (torso + actor, no value head, no
@@ -24,13 +25,14 @@ sys.path.insert(0, ROOT)
 import eval_teacher  # noqa: E402  (the project's one checkpoint reader and policy network)
 
 TEACHERS_DIR = os.path.dirname(os.path.abspath(__file__))
-CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "episodes", "eval_date", "command", "machine", "train_wall_time"]
+CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "sampled_mean", "sampled_std", "episodes", "eval_date",
+              "command", "machine", "train_wall_time"]
 
 
 @dataclass
 class Args:
     checkpoint: tyro.conf.Positional[str]
-    """a ppo_atari.py checkpoint already scored by eval_teacher.py"""
+    """a ppo_atari.py checkpoint already scored by eval_teacher.py, greedy and --no-greedy"""
     level: str
     """bad, medium or good"""
     train_wall_time: str
@@ -62,9 +64,12 @@ if __name__ == "__main__":
         eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py checkpoint; only those can be shipped")
     rows = [r for r in csv.DictReader(open(args.ledger))] if os.path.exists(args.ledger) else []
     rows = [r for r in rows if os.path.abspath(r["checkpoint"]) == os.path.abspath(args.checkpoint)]
-    if not rows:
-        eval_teacher.fail(f"{args.checkpoint!r} has no score in {args.ledger}; run `python eval_teacher.py {args.checkpoint}` first")
-    score = rows[-1]
+    greedy_rows, sampled_rows = [r for r in rows if r["greedy"] == "True"], [r for r in rows if r["greedy"] == "False"]
+    if not greedy_rows or not sampled_rows:
+        missing = "" if not greedy_rows else " --no-greedy"
+        eval_teacher.fail(f"{args.checkpoint!r} lacks a{' sampled' if missing else ''} score in {args.ledger}; "
+                          f"run `python eval_teacher.py {args.checkpoint}{missing}` first")
+    score, sampled = greedy_rows[-1], sampled_rows[-1]
 
     policy32, env_id, _ = eval_teacher.load_policy(args.checkpoint, None)
     state16 = {k: v.half() for k, v in policy32.state_dict().items()}
@@ -101,7 +106,8 @@ if __name__ == "__main__":
     table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
     table = [r for r in table if (r["env_id"], r["level"]) != (env_id, args.level)]
     table.append({"env_id": env_id, "level": args.level, "path": relative_path, "steps": checkpoint["global_step"],
-                  "mean": score["mean"], "std": score["std"], "episodes": score["episodes"], "eval_date": score["date"],
+                  "mean": score["mean"], "std": score["std"], "sampled_mean": sampled["mean"], "sampled_std": sampled["std"],
+                  "episodes": min(score["episodes"], sampled["episodes"]), "eval_date": score["date"],
                   "command": training_command(checkpoint["args"]), "machine": args.machine,
                   "train_wall_time": args.train_wall_time})
     table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
@@ -111,4 +117,4 @@ if __name__ == "__main__":
         writer.writerows(table)
     os.replace(f"{table_path}.tmp", table_path)
     print(f"shipped {target} ({os.path.getsize(target) / 2**20:.1f} MiB): {env_id} {args.level}, "
-          f"{checkpoint['global_step']} steps, score {score['mean']} +- {score['std']}")
+          f"{checkpoint['global_step']} steps, greedy {score['mean']} +- {score['std']}, sampled {sampled['mean']} +- {sampled['std']}")
