@@ -183,6 +183,20 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device):
     return scores
 
 
+def play_frames(policy, env_id, num_envs=8, steps=64, seed=0):
+    """Observations from the policy's own (sampled) play: the states where its decisions matter."""
+    envs = make_vector_env(env_id, num_envs, seed)
+    obs, _ = envs.reset(seed=seed)
+    frames = []
+    for _ in range(steps):
+        with torch.no_grad():
+            action = torch.distributions.Categorical(logits=policy(torch.from_numpy(obs))).sample()
+        obs, *_ = envs.step(action.numpy())
+        frames.append(torch.from_numpy(obs))
+    envs.close()
+    return torch.cat(frames)
+
+
 def expand_paths(patterns):
     paths = []
     for pattern in patterns:

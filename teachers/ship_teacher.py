@@ -16,7 +16,6 @@ import platform
 import sys
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import tyro
 
@@ -75,16 +74,7 @@ if __name__ == "__main__":
     state16 = {k: v.half() for k, v in policy32.state_dict().items()}
     policy16 = eval_teacher.PolicyCNN(checkpoint["num_actions"], **{k: checkpoint["architecture"][k] for k in ("channels", "hidden")})
     policy16.load_state_dict({k: v.float() for k, v in state16.items()})
-    # Real frames from the teacher's own play: where its decisions are made.
-    envs = eval_teacher.make_vector_env(env_id, 8, 0)
-    obs, _ = envs.reset(seed=0)
-    frames = []
-    for _ in range(64):
-        with torch.no_grad():
-            action = torch.distributions.Categorical(logits=policy32(torch.from_numpy(obs))).sample()
-        obs, *_ = envs.step(action.numpy())
-        frames.append(torch.from_numpy(obs))
-    frames = torch.cat(frames)
+    frames = eval_teacher.play_frames(policy32, env_id)  # real frames, where the teacher's decisions are made
     with torch.no_grad():
         logits32, logits16 = policy32(frames), policy16(frames)
     max_diff = (logits32 - logits16).abs().max().item()

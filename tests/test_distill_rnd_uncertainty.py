@@ -1,10 +1,10 @@
 """Specification of what distill_rnd_uncertainty.py adds: teacher uncertainty under augmentation."""
 
-import numpy as np
 import pytest
 import torch
 
 import distill_rnd_uncertainty as unc
+import eval_teacher
 from test_distill import SHIPPED_TEACHER
 
 
@@ -16,15 +16,7 @@ def teacher():
 @pytest.fixture(scope="module")
 def game_frames(teacher):
     """Real Ms. Pac-Man states, visited by the teacher itself."""
-    envs = unc.make_vector_env("MsPacmanNoFrameskip-v4", 8, 0)
-    obs, _ = envs.reset(seed=0)
-    frames = []
-    for _ in range(40):
-        with torch.no_grad():
-            action = torch.distributions.Categorical(logits=teacher(torch.from_numpy(obs))).sample()
-        obs, *_ = envs.step(action.numpy())
-        frames.append(torch.from_numpy(obs))
-    return torch.cat(frames)
+    return eval_teacher.play_frames(teacher, "MsPacmanNoFrameskip-v4", steps=40)
 
 
 def test_augmentation_keeps_shape_dtype_and_value_range(game_frames):

@@ -1,6 +1,5 @@
 """Specification of the teacher trainer ppo_atari.py."""
 
-import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
