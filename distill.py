@@ -85,8 +85,8 @@ class Args:
     """epochs over each rollout"""
     max_grad_norm: float = 0.5
     """global gradient-norm clip"""
-    temperature: float = 1.0
-    """teacher softmax temperature T (< 1 sharpens the teacher's distribution)"""
+    temperature: float = 0.5
+    """teacher softmax temperature T (< 1 sharpens the teacher's distribution; see README for the choice)"""
     student_width: float = 1.0
     """scales the student's channels and hidden units (1.0: conv 16-32-32, fc 256)"""
     teacher_action_prob: float = 0.0

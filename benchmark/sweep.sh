@@ -15,13 +15,13 @@ SEEDS=${SEEDS:-1}
 PYTHON=${PYTHON:-python}
 RUNS_DIR=${RUNS_DIR:-runs/sweep}
 SETTINGS=${SETTINGS:-"
-distill_lr1e-3_T1_ep2|distill.py
-distill_lr3e-4_T1_ep2|distill.py --learning-rate 3e-4
-distill_lr1e-3_T0.5_ep2|distill.py --temperature 0.5
-distill_lr1e-3_T1_ep4|distill.py --update-epochs 4
-rnd_coef0.1|distill_rnd.py --curiosity-coef 0.1
-rnd_coef0.03|distill_rnd.py --curiosity-coef 0.03
-rnd_coef0.3|distill_rnd.py --curiosity-coef 0.3
+distill_lr1e-3_T1_ep2|distill.py --learning-rate 1e-3 --temperature 1 --update-epochs 2
+distill_lr3e-4_T1_ep2|distill.py --learning-rate 3e-4 --temperature 1 --update-epochs 2
+distill_lr1e-3_T0.5_ep2|distill.py --learning-rate 1e-3 --temperature 0.5 --update-epochs 2
+distill_lr1e-3_T1_ep4|distill.py --learning-rate 1e-3 --temperature 1 --update-epochs 4
+rnd_coef0.1|distill_rnd.py --temperature 1 --curiosity-coef 0.1
+rnd_coef0.03|distill_rnd.py --temperature 1 --curiosity-coef 0.03
+rnd_coef0.3|distill_rnd.py --temperature 1 --curiosity-coef 0.3
 "}
 teacher_path=$TEACHER
 echo "$SETTINGS" | while IFS='|' read -r label command; do

@@ -146,3 +146,17 @@ def test_kl_is_zero_for_a_student_equal_to_the_teacher():
         logits = teacher(obs)
         kl = torch.nn.functional.kl_div(logits.log_softmax(1), logits.softmax(1), reduction="batchmean")
     assert abs(kl.item()) < 1e-6
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_resume_restores_every_piece_of_state_and_extends_the_run(script, tmp_path):
+    assert run_script(script, "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path).returncode == 0
+    checkpoint_path = the_run_dir(tmp_path) / "last.pt"
+    saved = torch.load(checkpoint_path, weights_only=True)
+    saved["args"] = dict(saved["args"], total_timesteps=512)
+    torch.save(saved, checkpoint_path)
+    result = run_script(script, "--resume", checkpoint_path)
+    assert result.returncode == 0, result.stderr
+    resumed = torch.load(checkpoint_path, weights_only=True)
+    assert resumed["global_step"] == 512 and resumed["iteration"] == 2
+    assert set(resumed) == set(saved)  # RND statistics, uncertainty scale, ... all carried on
