@@ -116,18 +116,28 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path):
     assert torch.load(checkpoint, weights_only=True)["global_step"] == interrupted["global_step"] + 512
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
-@pytest.mark.parametrize("bad_args, fragment", [
+BAD_INPUTS = [
     (["--teacher", "no/such/teacher.pt"], "does not exist"),
     (["--teacher", "good"], "no shipped 'good' teacher for MsPacmanNoFrameskip-v4 (shipped: MsPacmanNoFrameskip-v4:bad)"),
     (["--env-id", "BreakoutNoFrameskip-v4", "--teacher", SHIPPED_TEACHER], "plays MsPacmanNoFrameskip-v4 (9 actions), not BreakoutNoFrameskip-v4"),
     (["--env-id", "Breakout"], "unknown --env-id"),
     (["--total-timesteps", -5], "--total-timesteps must be positive"),
     (["--num-minibatches", 7], "must split into --num-minibatches 7"),
-], ids=["missing_teacher", "unshipped_level", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"])
-def test_bad_input_gets_one_clear_line(script, bad_args, fragment, tmp_path):
-    result = run_script(script, *bad_args, "--runs-dir", tmp_path)
+]
+BAD_INPUT_IDS = ["missing_teacher", "unshipped_level", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"]
+
+
+@pytest.mark.parametrize("bad_args, fragment", BAD_INPUTS, ids=BAD_INPUT_IDS)
+def test_bad_input_gets_one_clear_line(bad_args, fragment, tmp_path):
+    result = run_script("distill.py", *bad_args, "--runs-dir", tmp_path)
     assert_one_line_error(result, fragment)
+    assert not list(tmp_path.iterdir())  # nothing half-made on disk
+
+
+@pytest.mark.parametrize("script", SCRIPTS[1:])
+@pytest.mark.parametrize("bad_args, fragment", BAD_INPUTS[1:3], ids=BAD_INPUT_IDS[1:3])
+def test_the_variants_share_distill_pys_input_checks(script, bad_args, fragment, tmp_path):
+    assert_one_line_error(run_script(script, *bad_args, "--runs-dir", tmp_path), fragment)
 
 
 def test_a_truncated_teacher_is_refused_and_left_as_it_was(tmp_path):

@@ -70,3 +70,9 @@ def test_curiosity_changes_the_student(tmp_path):
                           "--runs-dir", runs_dir).returncode == 0
         students[coef] = torch.load(the_run_dir(runs_dir) / "last.pt", weights_only=True)["state_dict"]
     assert not torch.equal(students[0]["actor.weight"], students[1]["actor.weight"])
+
+
+def test_a_negative_curiosity_coef_is_refused(tmp_path):
+    from conftest import assert_one_line_error
+
+    assert_one_line_error(run_script("distill_rnd.py", "--curiosity-coef", -1, "--runs-dir", tmp_path), "--curiosity-coef must be >= 0")

@@ -61,3 +61,10 @@ def test_uncertainty_is_larger_where_a_shift_changes_the_teachers_action(teacher
     changed = logits.argmax(1) != shifted.argmax(1)
     assert 0 < changed.sum() < len(changed)
     assert u[changed].mean() > 2 * u[~changed].mean()
+
+
+def test_zero_augmentations_are_refused(tmp_path):
+    from conftest import assert_one_line_error, run_script
+
+    result = run_script("distill_rnd_uncertainty.py", "--num-augmentations", 0, "--runs-dir", tmp_path)
+    assert_one_line_error(result, "--num-augmentations must be positive")
