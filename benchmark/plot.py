@@ -34,6 +34,8 @@ class Args:
     """where the PNGs and results.md go"""
     points: int = 40
     """points of the resampled learning curve"""
+    smoothing: float = 0.1
+    """each point averages the games of the trailing fraction of the run (0.1: the last 10% of steps)"""
 
 
 def read_run(run_dir):
@@ -48,14 +50,13 @@ def read_run(run_dir):
             "teacher": last("charts/eval_teacher_score") or last("charts/teacher_score"), "sps": last("charts/SPS")}
 
 
-def resample(curve, grid):
-    """A noisy (step, return) series -> the mean return of the games ending in each grid cell,
-    carried forward over empty cells (so seeds share one x axis)."""
+def resample(curve, grid, window):
+    """A noisy (step, return) series -> at each grid point, the mean return of the games that ended
+    in the trailing `window` of steps, carried forward where none did (so seeds share one x axis)."""
     steps, values = np.array(curve).T
     out, previous = np.full(len(grid), np.nan), np.nan
-    edges = np.concatenate([[0], grid])
-    for i in range(len(grid)):
-        inside = values[(steps > edges[i]) & (steps <= edges[i + 1])]
+    for i, point in enumerate(grid):
+        inside = values[(steps > point - window) & (steps <= point)]
         previous = inside.mean() if len(inside) else previous
         out[i] = previous
     return out
@@ -88,13 +89,14 @@ def main(args):
     for (game, level), scripts in sorted(found.items()):
         max_step = max(run["curve"][-1][0] for runs in scripts.values() for run in runs)
         grid = np.linspace(max_step / args.points, max_step, args.points)
+        window = max(grid[0], args.smoothing * max_step)
         figure, axis = plt.subplots(figsize=(8, 4.5))
         teacher_scores = []
         for script in sorted(scripts, key=lambda s: list(COLOURS).index(s) if s in COLOURS else 99):
             runs = scripts[script]
-            curves = np.array([resample(run["curve"], grid) for run in runs])
+            curves = np.array([resample(run["curve"], grid, window) for run in runs])
             mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
-            axis.plot(grid, mean, color=COLOURS.get(script), label=f"{script} ({len(runs)} seeds)")
+            axis.plot(grid, mean, color=COLOURS.get(script), label=f"{script} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
             axis.fill_between(grid, mean - std, mean + std, color=COLOURS.get(script), alpha=0.2)
             teacher_scores += [run["teacher"] for run in runs if run["teacher"] is not None]
             final, final_std = mean_std([run["final"] for run in runs])
