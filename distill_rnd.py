@@ -196,7 +196,7 @@ class PolicyCNN(nn.Module):
         self.actor = layer_init(nn.Linear(hidden, num_actions), std=0.01)
 
     def features(self, x):
-        # channels_last makes oneDNN's CPU convolutions ~1.5x faster (measured); same numbers out.
+        # channels_last: oneDNN's preferred conv layout (a few % per PPO update here, docs/speed.md).
         return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0)
 
     def forward(self, x):

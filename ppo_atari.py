@@ -5,8 +5,8 @@ checkpoint format they all read. The algorithm and its hyperparameters are Clean
 (the "37 implementation details" of Huang et al. 2022); what differs is plumbing:
 
 * Vector env: ale_py's native `AtariVectorEnv` does no-op reset, max-and-skip 4, fire reset,
-  84x84 grey and the 4-frame stack in C++ threads: about 3x the env-steps/s of a gymnasium
-  SyncVectorEnv of SB3 wrappers on 2 cores (measured by benchmark/speed.py).
+  84x84 grey and the 4-frame stack in C++ threads: 1.7x the env-steps/s of a gymnasium
+  SyncVectorEnv of SB3 wrappers on Ms. Pac-Man with 2 cores (benchmark/speed.py, docs/speed.md).
   Two of its defaults would silently change the algorithm, so we override them:
   - `episodic_life=True` in ale_py *resets the whole game* on a life loss (the agent would never
     see its second life). We use `life_loss_info=True` instead: a life loss is reported as
@@ -181,7 +181,7 @@ class Agent(nn.Module):
         self.critic = layer_init(nn.Linear(512, 1), std=1)
 
     def features(self, x):
-        # channels_last makes oneDNN's CPU convolutions ~1.5x faster (measured); same numbers out.
+        # channels_last: oneDNN's preferred conv layout (a few % per PPO update here, docs/speed.md).
         return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0)
 
     def get_value(self, x):
