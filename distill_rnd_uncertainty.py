@@ -613,8 +613,8 @@ if __name__ == "__main__":
                 optimizer.step()
 
                 # The predictor learns the target on a random fraction of the states, so novelty decays
-                # slowly. A fixed-size random subset rather than a Bernoulli mask: a quarter of the work,
-                # and one tensor shape, which keeps oneDNN's CPU kernels cached.
+                # slowly. A fixed-size random subset rather than a Bernoulli mask: the same expected
+                # fraction, a quarter of the predictor's work, and one tensor shape every step.
                 kept = mb_inds[torch.randperm(len(mb_inds), generator=rnd_generator, device=device)[:rnd_batch_size]]
                 rnd_loss = ((rnd_model.predict(rnd_input[kept]) - targets[kept]) ** 2).mean()
                 rnd_optimizer.zero_grad(set_to_none=True)
