@@ -29,13 +29,16 @@ def scalars(run_dir, tag):
 
 
 def test_the_student_learns_the_teacher_far_above_chance(tmp_path):
-    # 8k steps of a shipped Ms. Pac-Man teacher: ~25 s on 2 CPU cores.
-    result = run_script("distill.py", "--total-timesteps", 8192, "--n-eval-episodes", 1, "--runs-dir", tmp_path)
+    # 10k steps against the shipped Ms. Pac-Man teacher, with half-length rollouts (twice the
+    # updates per step of the defaults): 20 iterations, about 30 s on 2 CPU cores.
+    result = run_script("distill.py", "--total-timesteps", 10240, "--num-steps", 64, "--n-eval-episodes", 1,
+                        "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr
     agreement, kl = scalars(the_run_dir(tmp_path), "charts/teacher_agreement"), scalars(the_run_dir(tmp_path), "losses/distill_kl")
     chance = 1 / 9
-    assert agreement[0] < 0.5 and min(agreement[-3:]) > 4 * chance
-    assert max(kl[-3:]) < kl[0] / 2
+    assert agreement[0] < 2 * chance  # the first rollout, before any update: chance only...
+    assert sum(agreement[-3:]) / 3 > 4 * chance  # ...after it, on states it has not trained on yet
+    assert sum(kl[-3:]) / 3 < sum(kl[:3]) / 3 / 2
 
 
 def test_prints_both_parameter_counts_and_a_summary_line(tmp_path):
