@@ -22,6 +22,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Optional
 
+# Sleeping (not spinning) OpenMP threads leave the cores to the emulator between network calls.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when torch loads
+
 import ale_py
 import gymnasium as gym
 import numpy as np

@@ -1,6 +1,6 @@
 """Throughput on this machine, as one table: env-only SPS of the vector envs, SPS of every script.
 
-    python benchmark/speed.py                       # ~6 minutes on 2 CPU cores
+    python benchmark/speed.py                       # ~7 minutes on 2 CPU cores
     python benchmark/speed.py --script-steps 32768  # longer, steadier script timings
 
 Env-only rows step random actions; script rows run each script for `--script-steps` agent steps
@@ -89,11 +89,11 @@ def ppo_update_seconds(channels_last, repeats=3):
     return best
 
 
-def script_sps(script, args, extra=()):
+def script_sps(script, args, extra=(), env=None):
     with tempfile.TemporaryDirectory() as runs_dir:
         command = [sys.executable, os.path.join(ROOT, script), "--env-id", args.env_id, "--num-envs", str(args.num_envs),
                    "--total-timesteps", str(args.script_steps), "--runs-dir", runs_dir, *extra]
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env={**os.environ, **(env or {})})
         (events,) = glob.glob(os.path.join(runs_dir, "*", "events.out.tfevents.*"))
         return EventAccumulator(events).Reload().Scalars("charts/SPS")[-1].value
 
@@ -113,6 +113,9 @@ if __name__ == "__main__":
     quick_eval = ["--n-eval-episodes", "1"]
     distill = script_sps("distill.py", args, quick_eval)
     rows.append(("distill.py", distill, f"{distill / native:.2f} x native env (target >= 0.33)"))
+    spinning = script_sps("distill.py", args, quick_eval, env={"OMP_WAIT_POLICY": "ACTIVE"})
+    rows.append(("distill.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)", spinning,
+                 f"{spinning / native:.2f} x native env; the scripts' PASSIVE is {distill / spinning:.2f}x faster"))
     rnd = script_sps("distill_rnd.py", args, quick_eval)
     rows.append(("distill_rnd.py", rnd, f"{rnd / distill:.2f} x distill.py (target >= 0.70)"))
     unc = script_sps("distill_rnd_uncertainty.py", args, quick_eval)
