@@ -283,25 +283,28 @@ class RunningMeanStd:
 
 def augment(obs, generator, pad=4, brightness=0.1):
     """Random shift (replicate-pad `pad` px, crop back to 84x84; one shift for all frames of a stack,
-    so motion between frames is kept) and brightness jitter x * (1 + b), b ~ U(-0.1, 0.1).
-    uint8 [N, 4, 84, 84] in, uint8 [N, 4, 84, 84] out."""
+    so motion between frames is kept) and brightness jitter x * (1 + b), b ~ U(-0.1, 0.1) in steps of
+    1/64. uint8 [N, 4, 84, 84] in, uint8 [N, 4, 84, 84] (channels_last, as the networks want) out."""
     n, frames, height, width = obs.shape
     # Shift by (dy, dx): out[y, x] = in[clamp(y + dy), clamp(x + dx)], clamping = replicate padding.
-    # One gather over flat pixel indices does it for every stack at once, without a padded copy.
+    # One gather of whole pixels (all 4 frames of one position are adjacent in channels_last memory).
     dy, dx = torch.randint(-pad, pad + 1, (2, n, 1), generator=generator, device=obs.device)
     rows = (torch.arange(height, device=obs.device) + dy).clamp(0, height - 1)  # [N, H]
     cols = (torch.arange(width, device=obs.device) + dx).clamp(0, width - 1)  # [N, W]
-    pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, 1, height * width).expand(n, frames, -1)
-    shifted = obs.reshape(n, frames, height * width).gather(2, pixels).view(n, frames, height, width)
-    scale = 1 + brightness * (2 * torch.rand((n, 1, 1, 1), generator=generator, device=obs.device) - 1)
-    return torch.mul(shifted, scale).round_().clamp_(0, 255).to(torch.uint8)
+    pixels = (rows[:, :, None] * width + cols[:, None, :]).view(n, height * width, 1).expand(n, -1, frames)
+    shifted = obs.permute(0, 2, 3, 1).reshape(n, height * width, frames).gather(1, pixels)
+    shifted = shifted.view(n, height, width, frames).permute(0, 3, 1, 2)
+    # Brightness in 16-bit integers, 3x faster than in floats here: x * s / 64, rounded, s in 64 * (1 +- 0.1).
+    s = torch.randint(round(64 * (1 - brightness)), round(64 * (1 + brightness)) + 1, (n, 1, 1, 1), generator=generator, device=obs.device)
+    return shifted.to(torch.int16).mul_(s.to(torch.int16)).add_(32).bitwise_right_shift_(6).clamp_(max=255).to(torch.uint8)
 
 
 def teacher_uncertainty(teacher, obs, num_augmentations, generator):
-    """u(s) = 1/K sum_k KL(pi_T(.|s) || pi_T(.|aug_k(s))) and the teacher's logits on s, from one
-    batched teacher pass over the states and their K views."""
+    """u(s) = 1/K sum_k KL(pi_T(.|s) || pi_T(.|aug_k(s))) and the teacher's logits on s."""
     views = [augment(obs, generator) for _ in range(num_augmentations)]
-    logits = teacher(torch.cat([obs, *views])).view(1 + num_augmentations, len(obs), -1)
+    # One pass per view, not one of (1 + K) x N states: activations of a few hundred states stay in
+    # cache, and the pass over 768 was ~30% slower than three over 256 on this CPU.
+    logits = torch.stack([teacher(x) for x in (obs, *views)])  # [1 + K, N, actions]
     log_p, log_q = F.log_softmax(logits[0], dim=1), F.log_softmax(logits[1:], dim=2)
     return (log_p.exp() * (log_p - log_q)).sum(2).mean(0), logits[0]
 
