@@ -1,6 +1,6 @@
 """Throughput on this machine, as one table: env-only SPS of the vector envs, SPS of every script.
 
-    python benchmark/speed.py                       # ~7 minutes on 2 CPU cores
+    python benchmark/speed.py                       # ~10 minutes on 2 CPU cores
     python benchmark/speed.py --script-steps 32768  # longer, steadier script timings
 
 Env-only rows step random actions; script rows run each script for `--script-steps` agent steps
@@ -110,9 +110,14 @@ if __name__ == "__main__":
     rows.append(("one PPO update, channels_last (ours)", 1024 / channels_last, f"{channels_last:.2f} s per update, {nchw / channels_last:.2f}x faster"))
     ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
     rows.append(("ppo_atari.py", ppo, f"{ppo / native:.2f} x native env"))
+    ppo_spinning = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)], env={"OMP_WAIT_POLICY": "ACTIVE"})
+    rows.append(("ppo_atari.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)", ppo_spinning,
+                 f"{ppo_spinning / native:.2f} x native env; the scripts' PASSIVE is {ppo / ppo_spinning:.2f}x faster"))
     quick_eval = ["--n-eval-episodes", "1"]
     distill = script_sps("distill.py", args, quick_eval)
     rows.append(("distill.py", distill, f"{distill / native:.2f} x native env (target >= 0.33)"))
+    one_epoch = script_sps("distill.py", args, [*quick_eval, "--update-epochs", "1"])
+    rows.append(("distill.py --update-epochs 1 (default 2)", one_epoch, f"{one_epoch / native:.2f} x native env"))
     spinning = script_sps("distill.py", args, quick_eval, env={"OMP_WAIT_POLICY": "ACTIVE"})
     rows.append(("distill.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)", spinning,
                  f"{spinning / native:.2f} x native env; the scripts' PASSIVE is {distill / spinning:.2f}x faster"))

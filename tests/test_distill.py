@@ -9,9 +9,11 @@ import time
 
 import pytest
 import torch
+import torch.nn.functional as F
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import distill
+import eval_teacher
 from conftest import ROOT, assert_one_line_error, run_script
 
 SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
@@ -34,11 +36,19 @@ def test_the_student_learns_the_teacher_far_above_chance(tmp_path):
     result = run_script("distill.py", "--total-timesteps", 10240, "--num-steps", 64, "--n-eval-episodes", 1,
                         "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr
-    agreement, kl = scalars(the_run_dir(tmp_path), "charts/teacher_agreement"), scalars(the_run_dir(tmp_path), "losses/distill_kl")
-    chance = 1 / 9
+    agreement, chance = scalars(the_run_dir(tmp_path), "charts/teacher_agreement"), 1 / 9
     assert agreement[0] < 2 * chance  # the first rollout, before any update: chance only...
     assert sum(agreement[-3:]) / 3 > 4 * chance  # ...after it, on states it has not trained on yet
-    assert sum(kl[-3:]) / 3 < sum(kl[:3]) / 3 / 2
+
+    # The KL falls: on the same real states (the teacher's own play), trained student vs untrained one.
+    teacher = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+    frames = eval_teacher.play_frames(teacher, "MsPacmanNoFrameskip-v4")
+    trained, untrained = distill.PolicyCNN(9, (16, 32, 32), 256), distill.PolicyCNN(9, (16, 32, 32), 256)
+    trained.load_state_dict(torch.load(the_run_dir(tmp_path) / "last.pt", weights_only=True)["state_dict"])
+    with torch.no_grad():
+        teacher_probs = torch.softmax(teacher(frames) / 0.5, dim=1)  # the default --temperature
+        kl = lambda student: F.kl_div(F.log_softmax(student(frames), dim=1), teacher_probs, reduction="batchmean").item()
+        assert kl(trained) < kl(untrained) / 2
 
 
 def test_prints_both_parameter_counts_and_a_summary_line(tmp_path):
@@ -46,9 +56,10 @@ def test_prints_both_parameter_counts_and_a_summary_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "1,688,745 parameters" in result.stdout and "student: 425,561 parameters (25% of the teacher)" in result.stdout
     summary = result.stdout.strip().splitlines()[-1]
-    shipped = next(csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv"))))
+    shipped = [r for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv"))) if r["env_id"] == "MsPacmanNoFrameskip-v4"]
+    best = max(float(r["sampled_mean"]) for r in shipped)  # --teacher best, scored by sampling like the student
     assert summary.startswith("student ") and "student/teacher" in summary
-    assert f"| teacher {float(shipped['sampled_mean']):.1f} |" in summary  # the sampled score: same mode as the student's
+    assert f"| teacher {best:.1f} |" in summary
 
 
 def test_student_width_scales_the_student(tmp_path):
