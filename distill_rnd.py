@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 # torch's OpenMP threads busy-wait after each op by default, taking the cores the emulator's threads
-# need between network calls; sleeping threads make this loop ~15% faster on 2 cores (docs/speed.md).
+# need between network calls; sleeping threads make this loop ~1.2x faster on 2 cores (docs/speed.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when torch loads
 
 import ale_py

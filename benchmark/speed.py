@@ -1,12 +1,16 @@
 """Throughput on this machine, as one table: env-only SPS of the vector envs, SPS of every script.
 
     python benchmark/speed.py                       # ~10 minutes on 2 CPU cores
-    python benchmark/speed.py --script-steps 32768  # longer, steadier script timings
+    python benchmark/speed.py --rounds 5            # more rounds, steadier medians
 
 Env-only rows step random actions; script rows run each script for `--script-steps` agent steps
 (startup excluded: the SPS it logs itself) with the shipped teacher for the distill scripts.
 Ratios are those the issues ask for: distill / env, distill_rnd / distill, uncertainty / rnd.
-"""
+
+The speed of a shared (virtual) machine drifts by tens of percent within minutes, so measurements
+taken minutes apart do not divide well. The ratio rows are therefore measured in `--rounds`
+interleaved rounds (env, distill, ..., uncertainty; again), each ratio taken within its round, and
+the table shows medians over rounds, with the spread of the ratios."""
 
 import glob
 import os
@@ -36,21 +40,31 @@ class Args:
     """parallel environments, as in the scripts' defaults"""
     env_steps: int = 2000
     """vector steps per env-only measurement"""
-    script_steps: int = 16384
+    script_steps: int = 8192
     """agent steps per script run"""
+    rounds: int = 3
+    """interleaved rounds of the ratio measurements (medians are reported)"""
     output: str = "docs/speed.md"
     """where the markdown table is written"""
 
 
-def env_only_sps(make, num_envs, steps):
+def env_only_sps(make, num_envs, steps, repeats=3):
+    """Random actions, after a warm-up; the median of `repeats` timings (single timings vary by
+    +-15% on this shared 2-core machine)."""
     envs = make()
     envs.reset(seed=0)
     rng = np.random.default_rng(0)
     n = envs.single_action_space.n
-    start = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(steps // 10):
         envs.step(rng.integers(n, size=num_envs))
-    return num_envs * steps / (time.perf_counter() - start)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            envs.step(rng.integers(n, size=num_envs))
+        timings.append(num_envs * steps / (time.perf_counter() - start))
+    envs.close()
+    return float(np.median(timings))
 
 
 def sb3_sync_vector_env(env_id, num_envs):
@@ -98,38 +112,59 @@ def script_sps(script, args, extra=(), env=None):
         return EventAccumulator(events).Reload().Scalars("charts/SPS")[-1].value
 
 
+def median_and_spread(values):
+    return float(np.median(values)), f"{min(values):.2f}-{max(values):.2f}"
+
+
 if __name__ == "__main__":
     args = tyro.cli(Args)
+    make_native = lambda: ppo_atari.make_vector_env(args.env_id, args.num_envs, 0)  # noqa: E731
     rows = []
-    native = env_only_sps(lambda: ppo_atari.make_vector_env(args.env_id, args.num_envs, 0), args.num_envs, args.env_steps)
-    rows.append(("env only: ale_py AtariVectorEnv (ours)", native, "1.00 x native env"))
-    sync = env_only_sps(lambda: sb3_sync_vector_env(args.env_id, args.num_envs), args.num_envs, args.env_steps // 4)
-    rows.append(("env only: SyncVectorEnv + SB3 wrappers", sync, f"{sync / native:.2f} x native env"))
+    sync = env_only_sps(lambda: sb3_sync_vector_env(args.env_id, args.num_envs), args.num_envs, args.env_steps // 4, repeats=1)
+    native_now = env_only_sps(make_native, args.num_envs, args.env_steps, repeats=1)
     nchw, channels_last = ppo_update_seconds(False), ppo_update_seconds(True)
+    ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
+
+    # The ratio rows, interleaved: every round times each of them once.
+    quick_eval = ["--n-eval-episodes", "1"]
+    variants = {
+        "distill.py": ("distill.py", quick_eval, None),
+        "distill.py --update-epochs 1 (default 2)": ("distill.py", [*quick_eval, "--update-epochs", "1"], None),
+        "distill.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)": ("distill.py", quick_eval, {"OMP_WAIT_POLICY": "ACTIVE"}),
+        "distill_rnd.py": ("distill_rnd.py", quick_eval, None),
+        "distill_rnd_uncertainty.py": ("distill_rnd_uncertainty.py", quick_eval, None),
+    }
+    measured = {name: [] for name in ["env", *variants]}
+    for round_index in range(args.rounds):
+        measured["env"].append(env_only_sps(make_native, args.num_envs, args.env_steps, repeats=1))
+        for name, (script, extra, env) in variants.items():
+            measured[name].append(script_sps(script, args, extra, env))
+        print(f"round {round_index + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in measured.items()), flush=True)
+    sps = {name: float(np.median(values)) for name, values in measured.items()}
+    per_round = lambda a, b: [x / y for x, y in zip(measured[a], measured[b])]  # noqa: E731
+
+    rows.append(("env only: ale_py AtariVectorEnv (ours)", sps["env"], f"1.00 x native env (rounds: {', '.join(f'{v:,.0f}' for v in measured['env'])})"))
+    rows.append(("env only: SyncVectorEnv + SB3 wrappers", sync, f"{sync / native_now:.2f} x native env measured beside it"))
     rows.append(("one PPO update (1,024 samples x 4 epochs), NCHW as CleanRL", 1024 / nchw, f"{nchw:.2f} s per update"))
     rows.append(("one PPO update, channels_last (ours)", 1024 / channels_last, f"{channels_last:.2f} s per update, {nchw / channels_last:.2f}x faster"))
-    ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
-    rows.append(("ppo_atari.py", ppo, f"{ppo / native:.2f} x native env"))
-    ppo_spinning = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)], env={"OMP_WAIT_POLICY": "ACTIVE"})
-    rows.append(("ppo_atari.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)", ppo_spinning,
-                 f"{ppo_spinning / native:.2f} x native env; the scripts' PASSIVE is {ppo / ppo_spinning:.2f}x faster"))
-    quick_eval = ["--n-eval-episodes", "1"]
-    distill = script_sps("distill.py", args, quick_eval)
-    rows.append(("distill.py", distill, f"{distill / native:.2f} x native env (target >= 0.33)"))
-    one_epoch = script_sps("distill.py", args, [*quick_eval, "--update-epochs", "1"])
-    rows.append(("distill.py --update-epochs 1 (default 2)", one_epoch, f"{one_epoch / native:.2f} x native env"))
-    spinning = script_sps("distill.py", args, quick_eval, env={"OMP_WAIT_POLICY": "ACTIVE"})
-    rows.append(("distill.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)", spinning,
-                 f"{spinning / native:.2f} x native env; the scripts' PASSIVE is {distill / spinning:.2f}x faster"))
-    rnd = script_sps("distill_rnd.py", args, quick_eval)
-    rows.append(("distill_rnd.py", rnd, f"{rnd / distill:.2f} x distill.py (target >= 0.70)"))
-    unc = script_sps("distill_rnd_uncertainty.py", args, quick_eval)
-    rows.append(("distill_rnd_uncertainty.py", unc, f"{unc / rnd:.2f} x distill_rnd.py (target >= 0.85)"))
+    rows.append(("ppo_atari.py", ppo, f"{ppo / native_now:.2f} x native env measured beside it"))
+    ratio, spread = median_and_spread(per_round("distill.py", "env"))
+    rows.append(("distill.py", sps["distill.py"], f"{ratio:.2f} x native env, rounds {spread} (target >= 0.33)"))
+    name = "distill.py --update-epochs 1 (default 2)"
+    ratio, spread = median_and_spread(per_round(name, "env"))
+    rows.append((name, sps[name], f"{ratio:.2f} x native env, rounds {spread}"))
+    name = "distill.py with spinning OpenMP threads (OMP_WAIT_POLICY=ACTIVE)"
+    ratio, spread = median_and_spread(per_round("distill.py", name))
+    rows.append((name, sps[name], f"the scripts' PASSIVE threads are {ratio:.2f}x faster, rounds {spread}"))
+    ratio, spread = median_and_spread(per_round("distill_rnd.py", "distill.py"))
+    rows.append(("distill_rnd.py", sps["distill_rnd.py"], f"{ratio:.2f} x distill.py, rounds {spread} (target >= 0.70)"))
+    ratio, spread = median_and_spread(per_round("distill_rnd_uncertainty.py", "distill_rnd.py"))
+    rows.append(("distill_rnd_uncertainty.py", sps["distill_rnd_uncertainty.py"], f"{ratio:.2f} x distill_rnd.py, rounds {spread} (target >= 0.85)"))
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
-    table = [f"Throughput on {args.env_id}, {args.num_envs} envs ({machine}):", "",
-             "| what | steps/s | ratio |", "|---|---:|---|"]
-    table += [f"| {name} | {sps:,.0f} | {ratio} |" for name, sps, ratio in rows]
+    table = [f"Throughput on {args.env_id}, {args.num_envs} envs ({machine}; {args.rounds} interleaved rounds, "
+             f"{args.script_steps:,} steps per script run):", "", "| what | steps/s | ratio |", "|---|---:|---|"]
+    table += [f"| {name} | {value:,.0f} | {ratio} |" for name, value, ratio in rows]
     text = "\n".join(table) + "\n"
     print(text)
     os.makedirs(os.path.dirname(os.path.join(ROOT, args.output)), exist_ok=True)
