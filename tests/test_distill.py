@@ -132,13 +132,13 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path):
 
 BAD_INPUTS = [
     (["--teacher", "no/such/teacher.pt"], "does not exist"),
-    (["--teacher", "good"], "no shipped 'good' teacher for MsPacmanNoFrameskip-v4 (shipped: MsPacmanNoFrameskip-v4:bad)"),
+    (["--env-id", "BreakoutNoFrameskip-v4"], "no shipped 'best' teacher for BreakoutNoFrameskip-v4 (shipped: MsPacmanNoFrameskip-v4:bad"),
     (["--env-id", "BreakoutNoFrameskip-v4", "--teacher", SHIPPED_TEACHER], "plays MsPacmanNoFrameskip-v4 (9 actions), not BreakoutNoFrameskip-v4"),
     (["--env-id", "Breakout"], "unknown --env-id"),
     (["--total-timesteps", -5], "--total-timesteps must be positive"),
     (["--num-minibatches", 7], "must split into --num-minibatches 7"),
 ]
-BAD_INPUT_IDS = ["missing_teacher", "unshipped_level", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"]
+BAD_INPUT_IDS = ["missing_teacher", "unshipped_game", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"]
 
 
 @pytest.mark.parametrize("bad_args, fragment", BAD_INPUTS, ids=BAD_INPUT_IDS)
