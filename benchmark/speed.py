@@ -46,6 +46,8 @@ class Args:
     """interleaved rounds of the ratio measurements (medians are reported)"""
     output: str = "docs/speed.md"
     """where the markdown table is written"""
+    ratios_only: bool = False
+    """only the interleaved ratio rows (skips the SB3 env, PPO update and ppo_atari.py rows): a few minutes"""
 
 
 def env_only_sps(make, num_envs, steps, repeats=3):
@@ -120,10 +122,11 @@ if __name__ == "__main__":
     args = tyro.cli(Args)
     make_native = lambda: ppo_atari.make_vector_env(args.env_id, args.num_envs, 0)  # noqa: E731
     rows = []
-    sync = env_only_sps(lambda: sb3_sync_vector_env(args.env_id, args.num_envs), args.num_envs, args.env_steps // 4, repeats=1)
-    native_now = env_only_sps(make_native, args.num_envs, args.env_steps, repeats=1)
-    nchw, channels_last = ppo_update_seconds(False), ppo_update_seconds(True)
-    ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
+    if not args.ratios_only:
+        sync = env_only_sps(lambda: sb3_sync_vector_env(args.env_id, args.num_envs), args.num_envs, args.env_steps // 4, repeats=1)
+        native_now = env_only_sps(make_native, args.num_envs, args.env_steps, repeats=1)
+        nchw, channels_last = ppo_update_seconds(False), ppo_update_seconds(True)
+        ppo = script_sps("ppo_atari.py", args, ["--save-steps", str(10**9)])
 
     # The ratio rows, interleaved: every round times each of them once.
     quick_eval = ["--n-eval-episodes", "1"]
@@ -144,10 +147,11 @@ if __name__ == "__main__":
     per_round = lambda a, b: [x / y for x, y in zip(measured[a], measured[b])]  # noqa: E731
 
     rows.append(("env only: ale_py AtariVectorEnv (ours)", sps["env"], f"1.00 x native env (rounds: {', '.join(f'{v:,.0f}' for v in measured['env'])})"))
-    rows.append(("env only: SyncVectorEnv + SB3 wrappers", sync, f"{sync / native_now:.2f} x native env measured beside it"))
-    rows.append(("one PPO update (1,024 samples x 4 epochs), NCHW as CleanRL", 1024 / nchw, f"{nchw:.2f} s per update"))
-    rows.append(("one PPO update, channels_last (ours)", 1024 / channels_last, f"{channels_last:.2f} s per update, {nchw / channels_last:.2f}x faster"))
-    rows.append(("ppo_atari.py", ppo, f"{ppo / native_now:.2f} x native env measured beside it"))
+    if not args.ratios_only:
+        rows.append(("env only: SyncVectorEnv + SB3 wrappers", sync, f"{sync / native_now:.2f} x native env measured beside it"))
+        rows.append(("one PPO update (1,024 samples x 4 epochs), NCHW as CleanRL", 1024 / nchw, f"{nchw:.2f} s per update"))
+        rows.append(("one PPO update, channels_last (ours)", 1024 / channels_last, f"{channels_last:.2f} s per update, {nchw / channels_last:.2f}x faster"))
+        rows.append(("ppo_atari.py", ppo, f"{ppo / native_now:.2f} x native env measured beside it"))
     ratio, spread = median_and_spread(per_round("distill.py", "env"))
     rows.append(("distill.py", sps["distill.py"], f"{ratio:.2f} x native env, rounds {spread} (target >= 0.33)"))
     name = "distill.py --update-epochs 1 (default 2)"
@@ -161,7 +165,8 @@ if __name__ == "__main__":
     ratio, spread = median_and_spread(per_round("distill_rnd_uncertainty.py", "distill_rnd.py"))
     rows.append(("distill_rnd_uncertainty.py", sps["distill_rnd_uncertainty.py"], f"{ratio:.2f} x distill_rnd.py, rounds {spread} (target >= 0.85)"))
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores{gpu}, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
     table = [f"Throughput on {args.env_id}, {args.num_envs} envs ({machine}; {args.rounds} interleaved rounds, "
              f"{args.script_steps:,} steps per script run):", "", "| what | steps/s | ratio |", "|---|---:|---|"]
     table += [f"| {name} | {value:,.0f} | {ratio} |" for name, value, ratio in rows]

@@ -132,7 +132,7 @@ def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path):
 
 BAD_INPUTS = [
     (["--teacher", "no/such/teacher.pt"], "does not exist"),
-    (["--env-id", "BreakoutNoFrameskip-v4"], "no shipped 'best' teacher for BreakoutNoFrameskip-v4 (shipped: MsPacmanNoFrameskip-v4:bad"),
+    (["--env-id", "BreakoutNoFrameskip-v4"], "no shipped 'best' teacher for BreakoutNoFrameskip-v4 (shipped: "),
     (["--env-id", "BreakoutNoFrameskip-v4", "--teacher", SHIPPED_TEACHER], "plays MsPacmanNoFrameskip-v4 (9 actions), not BreakoutNoFrameskip-v4"),
     (["--env-id", "Breakout"], "unknown --env-id"),
     (["--total-timesteps", -5], "--total-timesteps must be positive"),
@@ -161,6 +161,40 @@ def test_a_truncated_teacher_is_refused_and_left_as_it_was(tmp_path):
     result = run_script("distill.py", "--teacher", truncated, "--runs-dir", tmp_path)
     assert_one_line_error(result, "is not readable (it is truncated or not a teacher file)")
     assert truncated.read_bytes() == data[: len(data) // 3]
+
+
+def write_teacher_table(directory, rows):
+    with open(directory / "teachers.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["env_id", "level", "path", "mean", "sampled_mean"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+TABLE = [
+    {"env_id": "PongNoFrameskip-v4", "level": "bad", "path": "Pong/bad.pt", "mean": 5, "sampled_mean": 3},
+    {"env_id": "PongNoFrameskip-v4", "level": "medium", "path": "Pong/medium.pt", "mean": 4, "sampled_mean": 9},
+    {"env_id": "QbertNoFrameskip-v4", "level": "good", "path": "Qbert/good.pt", "mean": 99, "sampled_mean": 99},
+]
+
+
+def test_best_picks_the_highest_scoring_shipped_teacher_of_the_game_in_the_scoring_mode(tmp_path, monkeypatch):
+    write_teacher_table(tmp_path, TABLE)
+    monkeypatch.setattr(distill, "TEACHERS_DIR", str(tmp_path))
+    assert distill.resolve_teacher("best", "PongNoFrameskip-v4", greedy=False) == (str(tmp_path / "Pong/medium.pt"), 9.0)
+    assert distill.resolve_teacher("best", "PongNoFrameskip-v4", greedy=True) == (str(tmp_path / "Pong/bad.pt"), 5.0)
+    assert distill.resolve_teacher("bad", "PongNoFrameskip-v4", greedy=False) == (str(tmp_path / "Pong/bad.pt"), 3.0)
+    assert distill.resolve_teacher("some/file.pt", "PongNoFrameskip-v4", greedy=False) == ("some/file.pt", None)
+
+
+def test_a_missing_level_names_what_is_shipped(tmp_path, monkeypatch, capsys):
+    write_teacher_table(tmp_path, TABLE)
+    monkeypatch.setattr(distill, "TEACHERS_DIR", str(tmp_path))
+    with pytest.raises(SystemExit):
+        distill.resolve_teacher("good", "PongNoFrameskip-v4", greedy=False)
+    message = capsys.readouterr().err
+    assert "no shipped 'good' teacher for PongNoFrameskip-v4" in message
+    assert "PongNoFrameskip-v4:bad, PongNoFrameskip-v4:medium, QbertNoFrameskip-v4:good" in message
+    assert "python ppo_atari.py --env-id PongNoFrameskip-v4" in message
 
 
 def test_kl_is_zero_for_a_student_equal_to_the_teacher():
