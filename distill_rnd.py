@@ -27,8 +27,9 @@ visits the states its teacher's policy leads to; RND rewards it for reaching *no
                 intrinsic GAE advantages (episode ends ignored), so its loss becomes
                     L = [distill] * KL(p_T || p_S) + curiosity_coef * (L_clip(A_int) + vf_coef * L_V_int)
 
-Still reward-free: the game's score is never learned from. `--curiosity-coef 0` reproduces distill.py
-exactly (RND draws from its own random streams), and `--no-distill` is the curiosity-only ablation.
+Still reward-free: the game's score is never learned from. `--curiosity-coef 0` reproduces distill.py's
+student to float rounding (RND draws from its own random streams; the gradient clip's norm also sums
+the intrinsic head's zero gradients), and `--no-distill` is the curiosity-only ablation.
 """
 
 import collections
