@@ -64,13 +64,17 @@ from tqdm import tqdm
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
 TEACHERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "teachers")
-# SB3 / RL-Zoo PPO CnnPolicy state_dict names -> ours (the seed project's teachers were such zips).
-SB3_KEY_MAP = {
-    "features_extractor.cnn.0.": "network.0.",
-    "features_extractor.cnn.2.": "network.2.",
-    "features_extractor.cnn.4.": "network.4.",
-    "features_extractor.linear.0.": "network.7.",
-    "action_net.": "actor.",
+# Where other libraries keep the same Nature CNN (Mnih et al. 2015) -> our layer names. The first
+# matching prefix renames a key; keys of no listed prefix (value heads, target networks) are dropped.
+FOREIGN_KEY_MAPS = {
+    # SB3 / RL Zoo PPO and A2C `CnnPolicy` zips (policy.pth): policy logits.
+    "sb3_ppo": {"features_extractor.cnn.": "network.", "features_extractor.linear.0.": "network.7.", "action_net.": "actor."},
+    # SB3 / RL Zoo DQN `CnnPolicy` zips: Q-values (q_net_target is a lagging copy).
+    "sb3_dqn": {"q_net.features_extractor.cnn.": "network.", "q_net.features_extractor.linear.0.": "network.7.", "q_net.q_net.0.": "actor."},
+    # CleanRL's dqn_atari.py `.cleanrl_model`: the state_dict of its QNetwork, Q-values at network.9.
+    "cleanrl_dqn": {"network.9.": "actor.", "network.": "network."},
+    # A plain state_dict of CleanRL's ppo_atari.py Agent (its names are ours).
+    "cleanrl_ppo": {"network.": "network.", "actor.": "actor."},
 }
 
 
@@ -87,7 +91,8 @@ class Args:
     env_id: str = "MsPacmanNoFrameskip-v4"
     """any Atari id gymnasium + ale-py know; the teacher must have been trained on it"""
     teacher: str = "best"
-    """a teacher checkpoint (.pt of ppo_atari.py or SB3 .zip), or a shipped level: best, good, medium, bad"""
+    """a shipped level (best, good, medium, bad) or a teacher file: a .pt of ppo_atari.py, an SB3 / RL Zoo
+    PPO, A2C or DQN zip, a CleanRL dqn_atari.py .cleanrl_model"""
     total_timesteps: int = 1_000_000
     """total student steps over all environments (frames = 4x)"""
     learning_rate: float = 1e-3
@@ -103,7 +108,9 @@ class Args:
     max_grad_norm: float = 0.5
     """global gradient-norm clip"""
     temperature: float = 0.5
-    """teacher softmax temperature T (< 1 sharpens the teacher's distribution; see README for the choice)"""
+    """temperature T of a policy teacher, p_T = softmax(z_T / T) (< 1 sharpens it; see README for the choice)"""
+    q_temperature: float = 0.01
+    """temperature tau of a Q-value (DQN) teacher, p_T = softmax(Q / tau): Rusu et al. 2016's best, 0.01"""
     student_width: float = 1.0
     """scales the student's channels and hidden units (1.0: conv 16-32-32, fc 256)"""
     teacher_action_prob: float = 0.0
@@ -161,16 +168,96 @@ def ale_settings(env_id: str) -> dict:
     )
 
 
-def make_vector_env(env_id: str, num_envs: int, seed: int):
-    """The teacher's preprocessing contract (ppo_atari.py): no-op reset, max-and-skip 4, life loss =
-    `terminated` (game goes on), fire reset, 84x84 grey, stack of 4, unclipped rewards, SAME_STEP."""
-    envs = ale_py.vector_env.AtariVectorEnv(
-        num_envs=num_envs, frameskip=4, stack_num=4, img_height=84, img_width=84, grayscale=True,
-        noop_max=30, use_fire_reset=True, episodic_life=False, life_loss_info=True, reward_clipping=False,
-        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP, **ale_settings(env_id),
-    )
-    envs.reset(seed=seed)
-    return envs
+class AtariWrapperVectorEnv:
+    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
+    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
+
+    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
+    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
+    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
+    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
+    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
+    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
+    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
+    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
+    drops them from training, its Monitor counts them in the score; they are almost always 0).
+
+    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
+    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/speed.md)."""
+
+    autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
+    contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
+
+    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None):
+        settings = ale_settings(env_id)
+        if max_frames:
+            settings["max_num_frames_per_episode"] = max_frames
+        self.max_frames = settings["max_num_frames_per_episode"]
+        self.games = [
+            ale_py.vector_env.AtariVectorEnv(
+                num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=84, img_width=84, grayscale=True,
+                noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+                reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
+            for _ in range(num_envs)
+        ]
+        self.num_envs = num_envs
+        self.single_action_space = self.games[0].single_action_space
+        has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
+        self.new_game_actions = [1, 2] if has_fire else []  # FireResetEnv: FIRE (action 1), then action 2
+        self.new_life_actions = [0] + self.new_game_actions  # EpisodicLifeEnv's no-op step first
+        self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
+        self.lives = np.zeros(num_envs, dtype=np.int64)
+        self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
+        self.reset(seed=seed)
+
+    def reset(self, seed: Optional[int] = None):
+        """New games (game i seeded with seed + i), each started as FireResetEnv does."""
+        frames = np.zeros((self.num_envs, 84, 84), dtype=np.uint8)
+        for i, game in enumerate(self.games):
+            obs, info = game.reset(seed=None if seed is None else seed + i)
+            frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
+        forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
+        self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
+        self.stack[:] = 0
+        self.stack[:, -1] = frames
+        return self.stack.copy(), {"lives": self.lives.copy(), "episode_frame_number": self.episode_frame_number.copy()}
+
+    def step(self, actions):
+        frames = np.zeros((self.num_envs, 84, 84), dtype=np.uint8)
+        rewards = np.zeros(self.num_envs)
+        terminated, truncated = np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool)
+        self._play({i: [int(a)] for i, a in enumerate(actions)}, frames, rewards, terminated, truncated)
+        self.stack[:, :-1] = self.stack[:, 1:]
+        self.stack[terminated | truncated, :-1] = 0  # a new episode: VecFrameStack's zero padding
+        self.stack[:, -1] = frames
+        info = {"lives": self.lives.copy(), "episode_frame_number": self.episode_frame_number.copy()}
+        return self.stack.copy(), rewards, terminated, truncated, info
+
+    def _play(self, pending, frames, rewards, terminated, truncated):
+        """Play each game's pending actions, one 4-frame step per round, all games of a round in parallel;
+        a round that ends a life or a game queues that game's forced steps."""
+        while pending:
+            for i, actions in pending.items():
+                self.games[i].ale.send([actions.pop(0)], [1.0])
+            for i in list(pending):
+                obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
+                lives = info["lives"][0]
+                life_lost = 0 < lives < self.lives[i]
+                if game_over[0] or time_limit[0]:
+                    pending[i] = list(self.new_game_actions)  # the emulator has reset the game already
+                elif life_lost:
+                    pending[i] = list(self.new_life_actions)
+                frames[i], rewards[i] = obs[0, -1], rewards[i] + reward[0]
+                terminated[i] |= game_over[0] or life_lost
+                truncated[i] |= time_limit[0]
+                self.lives[i], self.episode_frame_number[i] = lives, info["episode_frame_number"][0]
+                if not pending[i]:
+                    del pending[i]
+
+    def close(self):
+        for game in self.games:
+            game.close()
 
 
 def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
@@ -283,33 +370,61 @@ def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     return os.path.join(TEACHERS_DIR, row["path"]), float(row[score_column])
 
 
-def load_teacher(path: str, env_id: str, num_actions: int) -> PolicyCNN:
-    """A frozen teacher from a ppo_atari.py checkpoint or an SB3 PPO zip; mismatches are refused."""
+def read_policy_file(path: str) -> dict:
+    """A policy file of this project, SB3 / RL Zoo (PPO, A2C, DQN zips) or CleanRL (dqn_atari.py's
+    `.cleanrl_model`, a ppo_atari.py Agent state_dict) -> a dict with our layer names in "state_dict",
+    "kind" ("policy_logits" or "q_values"), "source", and "env_id" (None where the file does not record it).
+    Everything is read with `torch.load(weights_only=True)`: no file can run code."""
+    if os.path.isdir(path):
+        fail(f"{path!r} is a directory; pass one policy file in it (.pt, SB3 .zip or .cleanrl_model)")
     if not os.path.isfile(path):
-        fail(f"teacher {path!r} does not exist; pass a ppo_atari.py checkpoint, an SB3 .zip, or best/good/medium/bad")
+        fail(f"{path!r} does not exist; pass a .pt of ppo_atari.py/distill*.py, an SB3 .zip or a CleanRL .cleanrl_model")
     try:
-        if zipfile.is_zipfile(path) and "policy.pth" in zipfile.ZipFile(path).namelist():
+        if zipfile.is_zipfile(path) and "policy.pth" in zipfile.ZipFile(path).namelist():  # an SB3 zip
             with zipfile.ZipFile(path) as archive:
-                sb3_state = torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
-            state_dict = {our + k[len(theirs):]: v for k, v in sb3_state.items()
-                          for theirs, our in SB3_KEY_MAP.items() if k.startswith(theirs)}
-            checkpoint = {"env_id": env_id, "num_actions": state_dict["actor.weight"].shape[0],
-                          "obs_shape": [4, 84, 84], "state_dict": state_dict,
-                          "architecture": {"name": "nature_cnn", "channels": [32, 64, 64], "hidden": 512}}
+                state = torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
+            source = "sb3_dqn" if "q_net.q_net.0.weight" in state else "sb3_ppo"
         else:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(state, dict) and state.get("format_version") == CHECKPOINT_FORMAT_VERSION:
+                return {**state, "kind": "policy_logits", "source": "curious-distill"}
+            source = "cleanrl_dqn" if isinstance(state, dict) and "network.9.weight" in state else "cleanrl_ppo"
+    except SystemExit:
+        raise
     except Exception as e:  # truncated file, foreign pickle, code-executing pickle (refused)
-        reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a teacher file"
-        fail(f"teacher {path!r} is not readable ({reason}); pass a ppo_atari.py checkpoint or an SB3 PPO zip")
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "num_actions" not in checkpoint:
-        fail(f"teacher {path!r} is not a curious-distill checkpoint; pass one written by ppo_atari.py")
-    if checkpoint["env_id"] != env_id or checkpoint["num_actions"] != num_actions:
-        fail(f"teacher {path!r} plays {checkpoint['env_id']} ({checkpoint['num_actions']} actions), not "
-             f"{env_id} ({num_actions} actions); pass --env-id {checkpoint['env_id']} or a teacher for {env_id}")
+        reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a torch file"
+        fail(f"{path!r} is not a readable checkpoint ({reason}); pass a file written by ppo_atari.py, SB3 or CleanRL")
+    state_dict = {}
+    for key, value in (state.items() if isinstance(state, dict) else []):
+        prefix = next((p for p in FOREIGN_KEY_MAPS[source] if key.startswith(p)), None)
+        if prefix is not None and torch.is_tensor(value):
+            state_dict[FOREIGN_KEY_MAPS[source][prefix] + key[len(prefix):]] = value
+    if not {"network.0.weight", "network.2.weight", "network.4.weight", "network.7.weight", "actor.weight"} <= state_dict.keys():
+        fail(f"{path!r} is not a curious-distill checkpoint nor a Nature-CNN policy of SB3 (PPO, A2C, DQN) or CleanRL; "
+             f"pass a .pt written by ppo_atari.py, an SB3 CnnPolicy zip or a CleanRL .cleanrl_model")
+    return {"state_dict": state_dict, "kind": "q_values" if source.endswith("dqn") else "policy_logits", "source": source,
+            "env_id": None, "global_step": None, "num_actions": state_dict["actor.weight"].shape[0],
+            "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
+            "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
+                             "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}}
+
+
+def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float):
+    """A frozen teacher -> (network, kind, source); a file for another game is refused. A Q-value
+    teacher's logits are Q / tau (its actor layer divided by tau), so p_T = softmax(Q / tau)."""
+    checkpoint = read_policy_file(path)
+    game = checkpoint["env_id"] or env_id  # SB3 and CleanRL files do not record their game
+    if game != env_id or checkpoint["num_actions"] != num_actions:
+        fail(f"teacher {path!r} plays {game} ({checkpoint['num_actions']} actions), not "
+             f"{env_id} ({num_actions} actions); pass --env-id {game} or a teacher for {env_id}")
     arch = checkpoint["architecture"]
     teacher = PolicyCNN(num_actions, arch["channels"], arch["hidden"])
     teacher.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))})
-    return teacher.requires_grad_(False).eval()
+    if checkpoint["kind"] == "q_values":
+        with torch.no_grad():
+            teacher.actor.weight /= q_temperature
+            teacher.actor.bias /= q_temperature
+    return teacher.requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
 
 
 def ledger_score(path: str, greedy: bool) -> Optional[float]:
@@ -318,30 +433,38 @@ def ledger_score(path: str, greedy: bool) -> Optional[float]:
     if not os.path.exists(ledger):
         return None
     rows = [r for r in csv.DictReader(open(ledger))
-            if os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)]
+            if os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
+            and r.get("contract") == AtariWrapperVectorEnv.contract]
     return float(rows[-1]["mean"]) if rows else None
 
 
 def evaluate(policy, env_id, n_episodes, seed, device, greedy):
     """Whole-game scores, one game per environment (as eval_teacher.py)."""
-    envs = make_vector_env(env_id, n_episodes, seed)
+    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed)
     obs, info = envs.reset(seed=seed)
     scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
+    last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
     generator = torch.Generator(device=device).manual_seed(seed)
     while not finished.all():
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
             action = logits.argmax(dim=1) if greedy else torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
-        obs, reward, _, _, info = envs.step(action.cpu().numpy())
+        obs, reward, terminated, _, info = envs.step(action.cpu().numpy())
         scores += np.where(finished, 0.0, reward)
         finished |= info["episode_frame_number"] < last_frame_number
         last_frame_number = info["episode_frame_number"].copy()
+        # A stuck policy plays on to the frame limit (30 min of play per game): say so, once per game.
+        last_event_frame = np.where((reward != 0) | terminated, last_frame_number, last_event_frame)
+        for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= 18_000)):
+            print(f"warning: evaluation game {i + 1} has gone {last_frame_number[i] - last_event_frame[i]:,} frames without a "
+                  f"reward or a lost life; it plays on to the {envs.max_frames:,}-frame limit", file=sys.stderr)
+            reported[i] = True
     envs.close()
     return scores
 
 
-def save_checkpoint(path, student, optimizer, args, run_name, global_step, iteration, recent_returns, **rnd_state):
+def save_checkpoint(path, student, optimizer, args, run_name, global_step, iteration, recent_returns, teacher, **rnd_state):
     """The student in ppo_atari.py's checkpoint format (eval_teacher.py scores it), written atomically."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION,
@@ -352,6 +475,7 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
         "global_step": global_step,
         "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
         "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
+        "teacher": teacher,  # path, kind (policy_logits or q_values) and source format of the teacher
         "state_dict": student.state_dict(),
         "optimizer": optimizer.state_dict(),
         "iteration": iteration,
@@ -379,8 +503,8 @@ if __name__ == "__main__":
         args = dataclasses.replace(Args(**checkpoint["args"]), resume=args.resume, cuda=args.cuda)
     if args.total_timesteps <= 0:
         fail(f"--total-timesteps must be positive, got {args.total_timesteps}")
-    if args.temperature <= 0 or args.student_width <= 0 or not 0 <= args.teacher_action_prob <= 1:
-        fail("--temperature and --student-width must be positive and --teacher-action-prob in [0, 1]")
+    if min(args.temperature, args.q_temperature, args.student_width) <= 0 or not 0 <= args.teacher_action_prob <= 1:
+        fail("--temperature, --q-temperature and --student-width must be positive and --teacher-action-prob in [0, 1]")
     if args.curiosity_coef < 0 or not 0 < args.update_proportion <= 1 or args.rnd_init_steps <= 0:
         fail("--curiosity-coef must be >= 0, --update-proportion in (0, 1] and --rnd-init-steps positive")
     batch_size = args.num_envs * args.num_steps
@@ -390,7 +514,7 @@ if __name__ == "__main__":
     minibatch_size = batch_size // args.num_minibatches
     rnd_batch_size = max(1, round(args.update_proportion * minibatch_size))  # states per predictor step
     num_iterations = max(1, args.total_timesteps // batch_size)
-    envs = make_vector_env(args.env_id, args.num_envs, args.seed)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
     teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
 
@@ -400,7 +524,11 @@ if __name__ == "__main__":
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
-    teacher = load_teacher(teacher_path, args.env_id, num_actions).to(device, memory_format=torch.channels_last)
+    teacher, teacher_kind, teacher_source = load_teacher(teacher_path, args.env_id, num_actions, args.q_temperature)
+    teacher = teacher.to(device, memory_format=torch.channels_last)
+    # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
+    teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source}
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = Student(num_actions, (width(16), width(32), width(32)), width(256))
@@ -413,7 +541,8 @@ if __name__ == "__main__":
     rnd_optimizer = optim.Adam(rnd_model.predictor.parameters(), lr=args.learning_rate, eps=1e-5)
     value_head_params = count_parameters(student.critic_int)
     student_params, teacher_params = count_parameters(student) - value_head_params, count_parameters(teacher)
-    print(f"teacher {teacher_path}: {teacher_params:,} parameters (policy)")
+    kind = "policy logits" if teacher_kind == "policy_logits" else f"Q-values, tau {args.q_temperature}"
+    print(f"teacher {teacher_path}: {teacher_params:,} parameters ({kind}, {teacher_source})")
     print(f"student: {student_params:,} parameters ({student_params / teacher_params:.0%} of the teacher)")
     print(f"curiosity (not part of the student): intrinsic value head {value_head_params:,}, "
           f"RND predictor {count_parameters(rnd_model.predictor):,}, RND target {count_parameters(rnd_model.target):,}")
@@ -440,13 +569,14 @@ if __name__ == "__main__":
     else:
         # Normalisation statistics start from random play (Burda et al.), in a separate env so
         # that the student's own games, and distill.py's seeds, stay untouched.
-        init_envs, init_rng = make_vector_env(args.env_id, args.num_envs, args.seed + 1), np.random.default_rng(args.seed)
+        init_envs, init_rng = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed + 1), np.random.default_rng(args.seed)
         for _ in range(args.rnd_init_steps):
             init_obs, *_ = init_envs.step(init_rng.integers(num_actions, size=args.num_envs))
             obs_rms.update(torch.from_numpy(init_obs[:, -1:]).to(device).float())
         init_envs.close()
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
-    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+    hyperparameters = {**vars(args), **{f"teacher_{k}": v for k, v in teacher_record.items()}}
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
     # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
     stop_requested = []
@@ -505,7 +635,7 @@ if __name__ == "__main__":
         with torch.inference_mode():
             for start in range(0, batch_size, minibatch_size):
                 teacher_logits[start : start + minibatch_size] = teacher(obs[start : start + minibatch_size])
-        teacher_probs = F.softmax(teacher_logits / args.temperature, dim=1)
+        teacher_probs = F.softmax(teacher_logits / teacher_temperature, dim=1)
 
         # RND novelty of every next state, batched, with the statistics of earlier rollouts.
         with torch.inference_mode():
@@ -591,6 +721,7 @@ if __name__ == "__main__":
     progress.close()
     envs.close()
     save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns,
+                    teacher_record,
                     rnd_model=rnd_model.state_dict(), rnd_optimizer=rnd_optimizer.state_dict(),
                     obs_rms=[obs_rms.mean, obs_rms.var, obs_rms.count], return_rms=[return_rms.mean, return_rms.var, return_rms.count],
                     discounted_int_return=discounted_int_return)

@@ -3,7 +3,7 @@
 Takes checkpoints of this project (ppo_atari.py teachers, distill*.py students) and
 stable-baselines3 / RL-Zoo PPO `CnnPolicy` .zip files (the seed project's teachers), as paths,
 directories or globs. Each is played for `--n-eval-episodes` whole games (all lives) on the
-same preprocessing as training (ppo_atari.make_vector_env's contract, rewards unclipped), greedy
+same preprocessing as training (the AtariWrapperVectorEnv contract, rewards unclipped), greedy
 by default. A table sorted by score is printed and one row per checkpoint is appended to the
 ledger, which the distill scripts read as the teacher's reference score.
 
@@ -31,25 +31,30 @@ import numpy as np
 import torch
 import torch.nn as nn
 import tyro
+from tqdm import tqdm
 
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
-# SB3's ActorCriticCnnPolicy state_dict names -> ours (features_extractor = NatureCNN).
-SB3_KEY_MAP = {
-    "features_extractor.cnn.0.": "network.0.",
-    "features_extractor.cnn.2.": "network.2.",
-    "features_extractor.cnn.4.": "network.4.",
-    "features_extractor.linear.0.": "network.7.",
-    "action_net.": "actor.",
+# Where other libraries keep the same Nature CNN (Mnih et al. 2015) -> our layer names. The first
+# matching prefix renames a key; keys of no listed prefix (value heads, target networks) are dropped.
+FOREIGN_KEY_MAPS = {
+    # SB3 / RL Zoo PPO and A2C `CnnPolicy` zips (policy.pth): policy logits.
+    "sb3_ppo": {"features_extractor.cnn.": "network.", "features_extractor.linear.0.": "network.7.", "action_net.": "actor."},
+    # SB3 / RL Zoo DQN `CnnPolicy` zips: Q-values (q_net_target is a lagging copy).
+    "sb3_dqn": {"q_net.features_extractor.cnn.": "network.", "q_net.features_extractor.linear.0.": "network.7.", "q_net.q_net.0.": "actor."},
+    # CleanRL's dqn_atari.py `.cleanrl_model`: the state_dict of its QNetwork, Q-values at network.9.
+    "cleanrl_dqn": {"network.9.": "actor.", "network.": "network."},
+    # A plain state_dict of CleanRL's ppo_atari.py Agent (its names are ours).
+    "cleanrl_ppo": {"network.": "network.", "actor.": "actor."},
 }
 
 
 @dataclass
 class Args:
     checkpoints: tyro.conf.Positional[tuple[str, ...]]
-    """checkpoint files (.pt of this project, SB3 .zip), directories of them, or globs"""
+    """policy files (.pt of this project, SB3 PPO/A2C/DQN .zip, CleanRL .cleanrl_model), directories of them, or globs"""
     env_id: Optional[str] = None
-    """game to play; defaults to each checkpoint's own (required for SB3 zips, which do not record it)"""
+    """game to play; defaults to each checkpoint's own (required for SB3 and CleanRL files, which do not record it)"""
     n_eval_episodes: int = 10
     """whole games per checkpoint"""
     greedy: bool = True
@@ -58,6 +63,11 @@ class Args:
     """seed of the evaluation games (kept apart from training seeds)"""
     ledger: str = "runs/eval_ledger.csv"
     """CSV file the results are appended to (created with a header if absent)"""
+    max_frames: Optional[int] = None
+    """end each game after this many frames (default: the game's own limit, 108,000 = 30 min of play); a game cut
+    short counts with its score so far, and the summary and ledger say how many were cut"""
+    q_temperature: float = 0.01
+    """tau of Q-value policies (DQN): `--no-greedy` samples from softmax(Q / tau), as distill*.py learns them"""
     cuda: bool = True
     """use CUDA when it is available"""
 
@@ -86,15 +96,96 @@ def ale_settings(env_id: str) -> dict:
     )
 
 
-def make_vector_env(env_id: str, num_envs: int, seed: int):
-    """The project's preprocessing contract (ppo_atari.py), rewards unclipped."""
-    envs = ale_py.vector_env.AtariVectorEnv(
-        num_envs=num_envs, frameskip=4, stack_num=4, img_height=84, img_width=84, grayscale=True,
-        noop_max=30, use_fire_reset=True, episodic_life=False, life_loss_info=True, reward_clipping=False,
-        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP, **ale_settings(env_id),
-    )
-    envs.reset(seed=seed)
-    return envs
+class AtariWrapperVectorEnv:
+    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
+    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
+
+    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
+    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
+    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
+    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
+    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
+    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
+    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
+    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
+    drops them from training, its Monitor counts them in the score; they are almost always 0).
+
+    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
+    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/speed.md)."""
+
+    autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
+    contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
+
+    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None):
+        settings = ale_settings(env_id)
+        if max_frames:
+            settings["max_num_frames_per_episode"] = max_frames
+        self.max_frames = settings["max_num_frames_per_episode"]
+        self.games = [
+            ale_py.vector_env.AtariVectorEnv(
+                num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=84, img_width=84, grayscale=True,
+                noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+                reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
+            for _ in range(num_envs)
+        ]
+        self.num_envs = num_envs
+        self.single_action_space = self.games[0].single_action_space
+        has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
+        self.new_game_actions = [1, 2] if has_fire else []  # FireResetEnv: FIRE (action 1), then action 2
+        self.new_life_actions = [0] + self.new_game_actions  # EpisodicLifeEnv's no-op step first
+        self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
+        self.lives = np.zeros(num_envs, dtype=np.int64)
+        self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
+        self.reset(seed=seed)
+
+    def reset(self, seed: Optional[int] = None):
+        """New games (game i seeded with seed + i), each started as FireResetEnv does."""
+        frames = np.zeros((self.num_envs, 84, 84), dtype=np.uint8)
+        for i, game in enumerate(self.games):
+            obs, info = game.reset(seed=None if seed is None else seed + i)
+            frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
+        forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
+        self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
+        self.stack[:] = 0
+        self.stack[:, -1] = frames
+        return self.stack.copy(), {"lives": self.lives.copy(), "episode_frame_number": self.episode_frame_number.copy()}
+
+    def step(self, actions):
+        frames = np.zeros((self.num_envs, 84, 84), dtype=np.uint8)
+        rewards = np.zeros(self.num_envs)
+        terminated, truncated = np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool)
+        self._play({i: [int(a)] for i, a in enumerate(actions)}, frames, rewards, terminated, truncated)
+        self.stack[:, :-1] = self.stack[:, 1:]
+        self.stack[terminated | truncated, :-1] = 0  # a new episode: VecFrameStack's zero padding
+        self.stack[:, -1] = frames
+        info = {"lives": self.lives.copy(), "episode_frame_number": self.episode_frame_number.copy()}
+        return self.stack.copy(), rewards, terminated, truncated, info
+
+    def _play(self, pending, frames, rewards, terminated, truncated):
+        """Play each game's pending actions, one 4-frame step per round, all games of a round in parallel;
+        a round that ends a life or a game queues that game's forced steps."""
+        while pending:
+            for i, actions in pending.items():
+                self.games[i].ale.send([actions.pop(0)], [1.0])
+            for i in list(pending):
+                obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
+                lives = info["lives"][0]
+                life_lost = 0 < lives < self.lives[i]
+                if game_over[0] or time_limit[0]:
+                    pending[i] = list(self.new_game_actions)  # the emulator has reset the game already
+                elif life_lost:
+                    pending[i] = list(self.new_life_actions)
+                frames[i], rewards[i] = obs[0, -1], rewards[i] + reward[0]
+                terminated[i] |= game_over[0] or life_lost
+                truncated[i] |= time_limit[0]
+                self.lives[i], self.episode_frame_number[i] = lives, info["episode_frame_number"][0]
+                if not pending[i]:
+                    del pending[i]
+
+    def close(self):
+        for game in self.games:
+            game.close()
 
 
 class PolicyCNN(nn.Module):
@@ -116,42 +207,57 @@ class PolicyCNN(nn.Module):
         return self.actor(self.network(x / 255.0))
 
 
-def read_checkpoint_file(path: str) -> dict:
-    """Either kind of file -> {"state_dict", "num_actions", "obs_shape", "architecture", "env_id", "global_step"}."""
+def read_policy_file(path: str) -> dict:
+    """A policy file of this project, SB3 / RL Zoo (PPO, A2C, DQN zips) or CleanRL (dqn_atari.py's
+    `.cleanrl_model`, a ppo_atari.py Agent state_dict) -> a dict with our layer names in "state_dict",
+    "kind" ("policy_logits" or "q_values"), "source", and "env_id" (None where the file does not record it).
+    Everything is read with `torch.load(weights_only=True)`: no file can run code."""
+    if os.path.isdir(path):
+        fail(f"{path!r} is a directory; pass one policy file in it (.pt, SB3 .zip or .cleanrl_model)")
     if not os.path.isfile(path):
-        fail(f"checkpoint {path!r} does not exist; pass a .pt file of ppo_atari.py/distill*.py or an SB3 .zip")
+        fail(f"{path!r} does not exist; pass a .pt of ppo_atari.py/distill*.py, an SB3 .zip or a CleanRL .cleanrl_model")
     try:
-        if zipfile.is_zipfile(path) and "policy.pth" in zipfile.ZipFile(path).namelist():
+        if zipfile.is_zipfile(path) and "policy.pth" in zipfile.ZipFile(path).namelist():  # an SB3 zip
             with zipfile.ZipFile(path) as archive:
-                sb3_state = torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
-            state_dict = {}
-            for key, value in sb3_state.items():
-                for sb3_prefix, our_prefix in SB3_KEY_MAP.items():
-                    if key.startswith(sb3_prefix):
-                        state_dict[our_prefix + key[len(sb3_prefix):]] = value
-            if "actor.weight" not in state_dict or "network.7.weight" not in state_dict:
-                fail(f"{path!r} is an SB3 zip but not a PPO CnnPolicy (Nature CNN); only those can be loaded")
-            return {"state_dict": state_dict, "num_actions": state_dict["actor.weight"].shape[0],
-                    "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84], "env_id": None, "global_step": None,
-                    "architecture": {"name": "nature_cnn", "channels": [32, 64, 64], "hidden": 512}}
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+                state = torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
+            source = "sb3_dqn" if "q_net.q_net.0.weight" in state else "sb3_ppo"
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(state, dict) and state.get("format_version") == CHECKPOINT_FORMAT_VERSION:
+                return {**state, "kind": "policy_logits", "source": "curious-distill"}
+            source = "cleanrl_dqn" if isinstance(state, dict) and "network.9.weight" in state else "cleanrl_ppo"
     except SystemExit:
         raise
-    except Exception as e:  # truncated zip, foreign pickle, code-executing pickle (refused)
+    except Exception as e:  # truncated file, foreign pickle, code-executing pickle (refused)
         reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a torch file"
-        fail(f"{path!r} is not a readable checkpoint ({reason}); re-save it with ppo_atari.py")
-    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
-        fail(f"{path!r} is not a curious-distill checkpoint (format {CHECKPOINT_FORMAT_VERSION}); use one written by ppo_atari.py")
-    return checkpoint
+        fail(f"{path!r} is not a readable checkpoint ({reason}); pass a file written by ppo_atari.py, SB3 or CleanRL")
+    state_dict = {}
+    for key, value in (state.items() if isinstance(state, dict) else []):
+        prefix = next((p for p in FOREIGN_KEY_MAPS[source] if key.startswith(p)), None)
+        if prefix is not None and torch.is_tensor(value):
+            state_dict[FOREIGN_KEY_MAPS[source][prefix] + key[len(prefix):]] = value
+    if not {"network.0.weight", "network.2.weight", "network.4.weight", "network.7.weight", "actor.weight"} <= state_dict.keys():
+        fail(f"{path!r} is not a curious-distill checkpoint nor a Nature-CNN policy of SB3 (PPO, A2C, DQN) or CleanRL; "
+             f"pass a .pt written by ppo_atari.py, an SB3 CnnPolicy zip or a CleanRL .cleanrl_model")
+    return {"state_dict": state_dict, "kind": "q_values" if source.endswith("dqn") else "policy_logits", "source": source,
+            "env_id": None, "global_step": None, "num_actions": state_dict["actor.weight"].shape[0],
+            "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
+            "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
+                             "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}}
 
 
-def load_policy(path: str, env_id: Optional[str]):
-    """Rebuild a checkpoint's policy for `env_id` (default: its own), refusing mismatches."""
-    checkpoint = read_checkpoint_file(path)
+def load_policy(path: str, env_id: Optional[str], q_temperature: float = 0.01):
+    """Rebuild a file's policy for `env_id` (default: the game it records), refusing mismatches.
+    A Q-value teacher's logits are Q / tau (Rusu et al. 2016): its actor layer is divided by tau."""
+    checkpoint = read_policy_file(path)
+    if env_id:
+        ale_settings(env_id)  # an unknown game is named before any mismatch
+    if env_id and checkpoint["env_id"] and env_id != checkpoint["env_id"]:
+        fail(f"{path!r} was trained on {checkpoint['env_id']}, not {env_id}; drop --env-id to play its own game")
     env_id = env_id or checkpoint["env_id"]
     if env_id is None:
-        fail(f"{path!r} is an SB3 zip, which does not record its game; pass --env-id")
-    num_actions = make_vector_env(env_id, 1, 0).single_action_space.n
+        fail(f"{path!r} ({checkpoint['source']}) does not record its game; pass --env-id")
+    num_actions = AtariWrapperVectorEnv(env_id, 1, 0).single_action_space.n
     if checkpoint["num_actions"] != num_actions:
         fail(f"{path!r} has {checkpoint['num_actions']} actions but {env_id} has {num_actions}; pass the --env-id it was trained on")
     if list(checkpoint["obs_shape"]) != [4, 84, 84]:
@@ -159,17 +265,30 @@ def load_policy(path: str, env_id: Optional[str]):
     arch = checkpoint["architecture"]
     policy = PolicyCNN(num_actions, arch["channels"], arch["hidden"])
     policy.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))})
+    if checkpoint["kind"] == "q_values":
+        with torch.no_grad():
+            policy.actor.weight /= q_temperature
+            policy.actor.bias /= q_temperature
     return policy.eval(), env_id, checkpoint
 
 
-def evaluate(policy, env_id, n_episodes, greedy, seed, device):
+STUCK_FRAMES = 18_000  # 5 minutes of play at 60 frames per second
+
+
+def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None):
     """Play `n_episodes` whole games, one per environment (taking the first games to finish
-    would favour short games), and return their unclipped scores."""
-    envs = make_vector_env(env_id, n_episodes, seed)
+    would favour short games) -> their unclipped scores, and which games the frame limit cut short.
+
+    A policy that stops playing (Breakout's ball never served, say) runs to the frame limit, 30 minutes
+    of play per game: a game that goes STUCK_FRAMES frames with no reward and no lost life is reported
+    on stderr, once, so that the wait is never silent. Its score is not changed."""
+    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed, max_frames=max_frames)
     obs, info = envs.reset(seed=seed)
-    scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
+    scores, finished, cut = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
+    last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
     generator = torch.Generator(device=device).manual_seed(seed)
+    progress = tqdm(total=n_episodes, unit="game", leave=False, dynamic_ncols=True)
     while not finished.all():
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
@@ -177,18 +296,29 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device):
                 action = logits.argmax(dim=1)
             else:
                 action = torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
-        obs, reward, _, _, info = envs.step(action.cpu().numpy())
+        obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
         scores += np.where(finished, 0.0, reward)
         # A real reset (game over or time limit) restarts the ALE's episode frame counter.
-        finished |= info["episode_frame_number"] < last_frame_number
+        new_game = info["episode_frame_number"] < last_frame_number
+        cut |= new_game & truncated & ~finished
+        finished |= new_game
         last_frame_number = info["episode_frame_number"].copy()
+        last_event_frame = np.where((reward != 0) | terminated, last_frame_number, last_event_frame)
+        for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= STUCK_FRAMES)):
+            tqdm.write(f"warning: game {i + 1} of {n_episodes} has played {last_frame_number[i]:,} frames, the last "
+                       f"{last_frame_number[i] - last_event_frame[i]:,} without a reward or a lost life; it plays on to "
+                       f"the {envs.max_frames:,}-frame limit (--max-frames lowers it)", file=sys.stderr)
+            reported[i] = True
+        progress.update(int(finished.sum()) - progress.n)
+        progress.set_postfix(frames=f"{last_frame_number[~finished].max() if not finished.all() else 0:,}", refresh=False)
+    progress.close()
     envs.close()
-    return scores
+    return scores, cut
 
 
 def play_frames(policy, env_id, num_envs=8, steps=64, seed=0):
     """Observations from the policy's own (sampled) play: the states where its decisions matter."""
-    envs = make_vector_env(env_id, num_envs, seed)
+    envs = AtariWrapperVectorEnv(env_id, num_envs, seed)
     obs, _ = envs.reset(seed=seed)
     frames = []
     for _ in range(steps):
@@ -204,7 +334,7 @@ def expand_paths(patterns):
     paths = []
     for pattern in patterns:
         if os.path.isdir(pattern):
-            paths += sorted(glob.glob(os.path.join(pattern, "*.pt")) + glob.glob(os.path.join(pattern, "*.zip")))
+            paths += sorted(sum((glob.glob(os.path.join(pattern, f"*.{ext}")) for ext in ("pt", "zip", "cleanrl_model")), []))
         elif any(ch in pattern for ch in "*?["):
             matches = sorted(glob.glob(pattern))
             if not matches:
@@ -213,16 +343,32 @@ def expand_paths(patterns):
         else:
             paths.append(pattern)
     if not paths:
-        fail(f"no .pt or .zip checkpoints found in {', '.join(patterns)}")
+        fail(f"no .pt, .zip or .cleanrl_model files found in {', '.join(patterns)}")
     return paths
 
 
-LEDGER_FIELDS = ["checkpoint", "env_id", "steps", "mean", "std", "episodes", "greedy", "date"]
+# `contract`: the preprocessing the score was measured under (empty in rows older than the column: those
+# were played by ale_py's batched env, which pressed FIRE only at a game's start).
+LEDGER_FIELDS = ["checkpoint", "env_id", "steps", "mean", "std", "episodes", "greedy", "date",
+                 "contract", "frame_limit", "games_cut"]
 
 
 def append_to_ledger(ledger_path, rows):
-    """Append-only: earlier rows are never rewritten, so an interrupted run loses nothing."""
+    """Append-only: earlier rows are never changed, so an interrupted run loses nothing. A ledger from
+    before a column existed first gets the new header, its rows kept, in one atomic rewrite."""
     os.makedirs(os.path.dirname(ledger_path) or ".", exist_ok=True)
+    if os.path.exists(ledger_path):
+        with open(ledger_path, newline="") as f:
+            header, old_rows = next(csv.reader(f), []), None
+            if header != LEDGER_FIELDS:
+                f.seek(0)
+                old_rows = list(csv.DictReader(f))
+        if old_rows is not None:
+            with open(f"{ledger_path}.tmp", "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(old_rows)
+            os.replace(f"{ledger_path}.tmp", ledger_path)
     new_file = not os.path.exists(ledger_path)
     with open(ledger_path, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS)
@@ -235,17 +381,25 @@ if __name__ == "__main__":
     args = tyro.cli(Args)
     if args.n_eval_episodes <= 0:
         fail(f"--n-eval-episodes must be positive, got {args.n_eval_episodes}")
+    paths = expand_paths(args.checkpoints)
+    if args.max_frames is not None and args.max_frames <= 0:
+        fail(f"--max-frames must be positive, got {args.max_frames}")
+    if args.q_temperature <= 0:
+        fail(f"--q-temperature must be positive, got {args.q_temperature}")
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     paths = expand_paths(args.checkpoints)
-    policies = [load_policy(path, args.env_id) for path in paths]  # all inputs checked before any game
+    policies = [load_policy(path, args.env_id, args.q_temperature) for path in paths]  # all inputs checked before any game
     rows = []
     for path, (policy, env_id, checkpoint) in zip(paths, policies):
-        scores = evaluate(policy.to(device), env_id, args.n_eval_episodes, args.greedy, args.seed, device)
+        scores, cut = evaluate(policy.to(device), env_id, args.n_eval_episodes, args.greedy, args.seed, device, args.max_frames)
+        frame_limit = args.max_frames or ale_settings(env_id)["max_num_frames_per_episode"]
         rows.append({"checkpoint": path, "env_id": env_id, "steps": checkpoint.get("global_step"),
                      "mean": round(float(scores.mean()), 2), "std": round(float(scores.std()), 2),
                      "episodes": args.n_eval_episodes, "greedy": args.greedy,
-                     "date": datetime.date.today().isoformat()})
-        print(f"{path}: {scores.mean():.1f} +- {scores.std():.1f} over {args.n_eval_episodes} games", flush=True)
+                     "date": datetime.date.today().isoformat(), "contract": AtariWrapperVectorEnv.contract,
+                     "frame_limit": frame_limit, "games_cut": int(cut.sum())})
+        cut_note = f" ({cut.sum()} cut short by the {frame_limit:,}-frame limit, scored as they stood)" if cut.any() else ""
+        print(f"{path}: {scores.mean():.1f} +- {scores.std():.1f} over {args.n_eval_episodes} games{cut_note}", flush=True)
         append_to_ledger(args.ledger, rows[-1:])
     print(f"\n{'score':>10} {'std':>9} {'steps':>10}  {'env_id':<28} checkpoint")
     for row in sorted(rows, key=lambda r: -r["mean"]):

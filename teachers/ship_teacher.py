@@ -25,7 +25,7 @@ import eval_teacher  # noqa: E402  (the project's one checkpoint reader and poli
 
 TEACHERS_DIR = os.path.dirname(os.path.abspath(__file__))
 CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "sampled_mean", "sampled_std", "episodes", "eval_date",
-              "command", "machine", "train_wall_time"]
+              "contract", "command", "machine", "train_wall_time"]
 
 
 @dataclass
@@ -34,8 +34,11 @@ class Args:
     """a ppo_atari.py checkpoint already scored by eval_teacher.py, greedy and --no-greedy"""
     level: str
     """bad, medium or good"""
-    train_wall_time: str
-    """how long training took, for the record (e.g. "75 min")"""
+    train_wall_time: str = ""
+    """how long training took, for the record (e.g. "75 min"); required unless --rescore"""
+    rescore: bool = False
+    """only replace the scores of this already-shipped teacher with its newest ledger rows (after a change
+    of the preprocessing contract): weights, command, machine and training time stay as they are"""
     machine: str = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     """the machine that trained it, for the record"""
     ledger: str = "runs/eval_ledger.csv"
@@ -58,17 +61,43 @@ if __name__ == "__main__":
     args = tyro.cli(Args)
     if args.level not in ("bad", "medium", "good"):
         eval_teacher.fail(f"--level must be bad, medium or good, not {args.level!r}")
-    checkpoint = eval_teacher.read_checkpoint_file(args.checkpoint)
+    if not args.rescore and not args.train_wall_time:
+        eval_teacher.fail("--train-wall-time is required to ship a teacher (how long it trained, e.g. \"75 min\")")
+    checkpoint = eval_teacher.read_policy_file(args.checkpoint)
     if checkpoint.get("env_id") is None or "args" not in checkpoint:
         eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py checkpoint; only those can be shipped")
     rows = [r for r in csv.DictReader(open(args.ledger))] if os.path.exists(args.ledger) else []
-    rows = [r for r in rows if os.path.abspath(r["checkpoint"]) == os.path.abspath(args.checkpoint)]
+    rows = [r for r in rows if os.path.abspath(r["checkpoint"]) == os.path.abspath(args.checkpoint)
+            and r.get("contract") == eval_teacher.AtariWrapperVectorEnv.contract]
     greedy_rows, sampled_rows = [r for r in rows if r["greedy"] == "True"], [r for r in rows if r["greedy"] == "False"]
     if not greedy_rows or not sampled_rows:
         missing = "" if not greedy_rows else " --no-greedy"
         eval_teacher.fail(f"{args.checkpoint!r} lacks a{' sampled' if missing else ''} score in {args.ledger}; "
                           f"run `python eval_teacher.py {args.checkpoint}{missing}` first")
     score, sampled = greedy_rows[-1], sampled_rows[-1]
+    scores = {"mean": score["mean"], "std": score["std"], "sampled_mean": sampled["mean"], "sampled_std": sampled["std"],
+              "episodes": min(score["episodes"], sampled["episodes"]), "eval_date": score["date"],
+              "contract": eval_teacher.AtariWrapperVectorEnv.contract}
+    table_path = os.path.join(TEACHERS_DIR, "teachers.csv")
+    table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
+
+    def write_table():
+        table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
+        with open(f"{table_path}.tmp", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            writer.writerows(table)
+        os.replace(f"{table_path}.tmp", table_path)
+
+    if args.rescore:
+        (row,) = [r for r in table if (r["env_id"], r["level"]) == (checkpoint["env_id"], args.level)] or [None]
+        if row is None or os.path.abspath(os.path.join(TEACHERS_DIR, row["path"])) != os.path.abspath(args.checkpoint):
+            eval_teacher.fail(f"{args.checkpoint!r} is not the shipped {args.level} teacher of {checkpoint['env_id']}; "
+                              f"--rescore takes a teachers/<game>/<level>.pt listed in teachers.csv")
+        row.update(scores)
+        write_table()
+        print(f"rescored {args.checkpoint}: greedy {score['mean']} +- {score['std']}, sampled {sampled['mean']} +- {sampled['std']}")
+        sys.exit(0)
 
     policy32, env_id, _ = eval_teacher.load_policy(args.checkpoint, None)
     state16 = {k: v.half() for k, v in policy32.state_dict().items()}
@@ -92,19 +121,10 @@ if __name__ == "__main__":
     torch.save(payload, f"{target}.tmp")
     os.replace(f"{target}.tmp", target)
 
-    table_path = os.path.join(TEACHERS_DIR, "teachers.csv")
-    table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
     table = [r for r in table if (r["env_id"], r["level"]) != (env_id, args.level)]
-    table.append({"env_id": env_id, "level": args.level, "path": relative_path, "steps": checkpoint["global_step"],
-                  "mean": score["mean"], "std": score["std"], "sampled_mean": sampled["mean"], "sampled_std": sampled["std"],
-                  "episodes": min(score["episodes"], sampled["episodes"]), "eval_date": score["date"],
+    table.append({"env_id": env_id, "level": args.level, "path": relative_path, "steps": checkpoint["global_step"], **scores,
                   "command": training_command(checkpoint["args"]), "machine": args.machine,
                   "train_wall_time": args.train_wall_time})
-    table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
-    with open(f"{table_path}.tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(table)
-    os.replace(f"{table_path}.tmp", table_path)
+    write_table()
     print(f"shipped {target} ({os.path.getsize(target) / 2**20:.1f} MiB): {env_id} {args.level}, "
           f"{checkpoint['global_step']} steps, greedy {score['mean']} +- {score['std']}, sampled {sampled['mean']} +- {sampled['std']}")

@@ -41,7 +41,7 @@ def test_the_student_learns_the_teacher_far_above_chance(tmp_path):
     assert sum(agreement[-3:]) / 3 > 4 * chance  # ...after it, on states it has not trained on yet
 
     # The KL falls: on the same real states (the teacher's own play), trained student vs untrained one.
-    teacher = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+    teacher, _, _ = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9, q_temperature=0.01)
     frames = eval_teacher.play_frames(teacher, "MsPacmanNoFrameskip-v4")
     trained, untrained = distill.PolicyCNN(9, (16, 32, 32), 256), distill.PolicyCNN(9, (16, 32, 32), 256)
     trained.load_state_dict(torch.load(the_run_dir(tmp_path) / "last.pt", weights_only=True)["state_dict"])
@@ -137,8 +137,11 @@ BAD_INPUTS = [
     (["--env-id", "Breakout"], "unknown --env-id"),
     (["--total-timesteps", -5], "--total-timesteps must be positive"),
     (["--num-minibatches", 7], "must split into --num-minibatches 7"),
+    (["--teacher", os.path.join(ROOT, "teachers")], "is a directory; pass one policy file in it"),
+    (["--q-temperature", 0], "--q-temperature and --student-width must be positive"),
 ]
-BAD_INPUT_IDS = ["missing_teacher", "unshipped_game", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch"]
+BAD_INPUT_IDS = ["missing_teacher", "unshipped_game", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch",
+                 "teacher_is_a_directory", "zero_q_temperature"]
 
 
 @pytest.mark.parametrize("bad_args, fragment", BAD_INPUTS, ids=BAD_INPUT_IDS)
@@ -159,7 +162,7 @@ def test_a_truncated_teacher_is_refused_and_left_as_it_was(tmp_path):
     truncated = tmp_path / "teacher.pt"
     truncated.write_bytes(data[: len(data) // 3])
     result = run_script("distill.py", "--teacher", truncated, "--runs-dir", tmp_path)
-    assert_one_line_error(result, "is not readable (it is truncated or not a teacher file)")
+    assert_one_line_error(result, "is not a readable checkpoint (it is truncated or not a torch file)")
     assert truncated.read_bytes() == data[: len(data) // 3]
 
 
@@ -198,7 +201,7 @@ def test_a_missing_level_names_what_is_shipped(tmp_path, monkeypatch, capsys):
 
 
 def test_kl_is_zero_for_a_student_equal_to_the_teacher():
-    teacher = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+    teacher, _, _ = distill.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9, q_temperature=0.01)
     obs = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         logits = teacher(obs)

@@ -10,7 +10,7 @@ from test_distill import SHIPPED_TEACHER
 
 @pytest.fixture(scope="module")
 def teacher():
-    return unc.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9)
+    return unc.load_teacher(SHIPPED_TEACHER, "MsPacmanNoFrameskip-v4", 9, q_temperature=0.01)[0]
 
 
 @pytest.fixture(scope="module")

@@ -3,26 +3,11 @@
 import csv
 import os
 
-import gymnasium as gym
-import numpy as np
 import pytest
 import torch
 
 import eval_teacher
-from conftest import assert_one_line_error, run_script
-
-
-class ImageEnv(gym.Env):
-    """Just the spaces of a preprocessed Ms. Pac-Man, enough for SB3 to build its CnnPolicy."""
-
-    observation_space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
-    action_space = gym.spaces.Discrete(9)
-
-    def reset(self, *, seed=None, options=None):
-        return self.observation_space.sample(), {}
-
-    def step(self, action):
-        return self.observation_space.sample(), 0.0, False, False, {}
+from conftest import ImageEnv, assert_one_line_error, run_script
 
 
 def test_sb3_ppo_zip_gives_the_same_logits_as_sb3s_own_policy(tmp_path):
@@ -53,9 +38,9 @@ def test_scores_a_checkpoint_over_whole_games_and_appends_to_the_ledger(tiny_tea
 
 def test_evaluate_plays_exactly_one_whole_game_per_episode():
     policy = eval_teacher.PolicyCNN(9)
-    scores = eval_teacher.evaluate(policy, "MsPacmanNoFrameskip-v4", 3, greedy=False, seed=0, device="cpu")
+    scores, cut = eval_teacher.evaluate(policy, "MsPacmanNoFrameskip-v4", 3, greedy=False, seed=0, device="cpu")
     # A random Ms. Pac-Man eats dozens of 10-point dots per game, not just those of its first life.
-    assert scores.shape == (3,) and (scores >= 100).all()
+    assert scores.shape == (3,) and (scores >= 100).all() and not cut.any()
 
 
 class ExecutesCode:
@@ -99,8 +84,11 @@ def test_bad_checkpoint_files_get_one_clear_line_and_leave_the_ledger_intact(kin
     assert not (tmp_path / "pwned").exists()
 
 
-def test_a_checkpoint_for_another_action_count_is_refused(tiny_teacher):
-    result = run_script("eval_teacher.py", tiny_teacher, "--env-id", "BreakoutNoFrameskip-v4")
+def test_a_file_for_another_action_count_is_refused(tmp_path):
+    from stable_baselines3 import PPO
+
+    PPO("CnnPolicy", ImageEnv(), n_steps=16, batch_size=16, device="cpu").save(tmp_path / "sb3_teacher.zip")
+    result = run_script("eval_teacher.py", tmp_path / "sb3_teacher.zip", "--env-id", "BreakoutNoFrameskip-v4")
     assert_one_line_error(result, "has 9 actions but BreakoutNoFrameskip-v4 has 4")
 
 

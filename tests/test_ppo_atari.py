@@ -82,7 +82,10 @@ def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     (["--total-timesteps", "0"], "--total-timesteps must be positive"),
     (["--num-envs", "3", "--num-steps", "5", "--num-minibatches", "4"], "must split into --num-minibatches 4"),
     (["--resume", "no/such/checkpoint.pt"], "does not exist"),
-], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint"])
+    (["--learning-rate", "-1"], "--learning-rate must be positive (CleanRL: 2.5e-4), got -1.0"),
+    (["--gamma", "1.5"], "--gamma must be in (0, 1]"),
+], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint", "negative_learning_rate",
+        "gamma_above_one"])
 def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
     result = run_script("ppo_atari.py", *bad_args, "--runs-dir", tmp_path)
     assert_one_line_error(result, fragment)
