@@ -1,0 +1,269 @@
+"""The results campaign: every game and shipped teacher, the three scripts, enough seeds to tell them apart.
+
+    python benchmark/campaign.py run                 # run what is missing, one run at a time
+    python benchmark/campaign.py run --dry-run       # the plan: done / resume / score / start, and the time left
+    python benchmark/campaign.py report              # figures and tables from the committed results -> docs/campaign/
+
+The grid (tiers, in the order they run):
+  100k         3 games x {bad, strongest shipped level} x distill / distill_rnd / distill_rnd_uncertainty x 5 seeds
+  ablation     BeamRider x its teachers x curiosity only (`distill_rnd.py --no-distill`) x 5 seeds, 100k steps
+  compression  3 games x strongest teacher x distill.py `--student-width` 0.5 and 0.25 x 3 seeds, 100k steps
+               (width 1 is the 100k tier's distill.py)
+  500k         3 games x strongest teacher x the three scripts x 3 seeds, 500k steps
+Every final student is scored like the teachers of teachers.csv: 30 whole games, sampled, on
+eval_teacher.py's game seeds.
+
+Outliving a session: each finished run writes one compact result, results/campaign/<tier>/<game>/<teacher>/
+<variant>/seed<k>.json (its logged curves and its 30 game scores, a few KB; `--commit` commits it at
+once), and `run` skips every run whose result exists. Checkpoints stay outside the work tree
+(`--runs-root`, default ~/runs/campaign): SIGINT/SIGTERM stop the run in flight, which saves its
+`last.pt`, and the next `run` resumes it. So `run` is safe to start in the background at every
+session's start; `report` reads only results/, so a fresh clone redraws every figure.
+"""
+
+import csv
+import glob
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Optional
+
+import numpy as np
+import tyro
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-v4"]
+SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
+LEVELS = ["bad", "medium", "good"]
+TIERS = ["100k", "ablation", "compression", "500k"]
+# Measured steps/s of each script on the 2-core CPU, one run at a time (README "Throughput"); the estimate
+# of the time left adds the 30 scored games (about a minute).
+CPU_SPS = {"distill": 240, "distill_rnd": 170, "distill_rnd_uncertainty": 130}
+
+
+@dataclass
+class Args:
+    command: tyro.conf.Positional[Literal["run", "report"]]
+    """run: train and score what is missing; report: figures and tables from the results"""
+    tiers: tuple[str, ...] = tuple(TIERS)
+    """tiers to run, in this order (100k, ablation, compression, 500k; `smoke` is a 256-step check)"""
+    results_dir: str = "results/campaign"
+    """where the compact per-run results live (committed)"""
+    runs_root: str = os.path.join(os.path.expanduser("~"), "runs", "campaign")
+    """where run directories and resumable checkpoints live (outside the work tree)"""
+    out_dir: str = "docs/campaign"
+    """(report) where figures and results.md go"""
+    score_games: int = 30
+    """whole sampled games per final student"""
+    threads: int = 0
+    """torch threads of each run (0: torch's default); 1 leaves a core to whoever works beside the campaign"""
+    commit: bool = False
+    """git-commit each result as soon as it is written"""
+    dry_run: bool = False
+    """(run) print the plan and the time it needs, run nothing"""
+    max_runs: int = 0
+    """(run) stop after this many runs (0: all)"""
+
+
+@dataclass
+class Spec:
+    """One run of the grid."""
+
+    tier: str
+    game: str
+    teacher: str
+    variant: str
+    seed: int
+    steps: int
+    script: str
+    flags: list = field(default_factory=list)
+
+    @property
+    def key(self):
+        return os.path.join(self.tier, self.game, self.teacher, self.variant, f"seed{self.seed}")
+
+
+def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
+    """{game: [levels, weakest first]} of the shipped teachers."""
+    levels = {}
+    for row in csv.DictReader(open(table_path)):
+        levels.setdefault(row["env_id"], []).append(row["level"])
+    return {game: sorted(found, key=LEVELS.index) for game, found in levels.items()}
+
+
+def grid(tiers, levels):
+    """The runs of `tiers`, seed-major within a tier so that a partial tier is balanced across its cells."""
+    specs = []
+    for tier in tiers:
+        if tier == "smoke":
+            specs.append(Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 256, "distill.py",
+                              ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]))
+        for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3}.get(tier, 0)):
+            for game in GAMES:
+                game_levels = levels.get(game, [])
+                if not game_levels:
+                    continue
+                strongest = game_levels[-1]
+                if tier == "100k":
+                    for level in dict.fromkeys([game_levels[0], strongest]):
+                        specs += [Spec(tier, game, level, name, seed + 1, 100_000, script) for name, script in SCRIPTS.items()]
+                elif tier == "ablation" and game == "BeamRiderNoFrameskip-v4":
+                    specs += [Spec(tier, game, level, "curiosity_only", seed + 1, 100_000, "distill_rnd.py", ["--no-distill"])
+                              for level in game_levels]
+                elif tier == "compression":
+                    specs += [Spec(tier, game, strongest, f"width{width}", seed + 1, 100_000, "distill.py", ["--student-width", str(width)])
+                              for width in (0.5, 0.25)]
+                elif tier == "500k":
+                    specs += [Spec(tier, game, strongest, name, seed + 1, 500_000, script) for name, script in SCRIPTS.items()]
+    return specs
+
+
+def checkpoint_step(path):
+    import torch
+
+    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+
+
+def plan(spec, results_dir, runs_root):
+    """What `run` does for this spec: ("done", None), ("score", last.pt), ("resume", last.pt) or ("start", run_dir)."""
+    if os.path.exists(os.path.join(results_dir, spec.key + ".json")):
+        return "done", None
+    run_dir = os.path.join(runs_root, spec.key)
+    checkpoints = sorted(glob.glob(os.path.join(run_dir, "*", "last.pt")))
+    if checkpoints:
+        return ("score" if checkpoint_step(checkpoints[-1]) >= spec.steps else "resume"), checkpoints[-1]
+    return "start", run_dir
+
+
+def read_scalars(run_dir):
+    """{tag: [[step, value], ...]} of the run's TensorBoard events (all of them: a resumed run appends)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(run_dir, size_guidance={"scalars": 0}).Reload()
+    return {tag: [[int(e.step), round(float(e.value), 4)] for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def score(checkpoint, spec, games):
+    """30 (or `games`) whole sampled games on eval_teacher.py's game seeds -> scores."""
+    import torch
+
+    import eval_teacher
+
+    policy, _, _ = eval_teacher.load_policy(checkpoint, spec.game)
+    scores, cut = eval_teacher.evaluate(policy, spec.game, games, greedy=False, seed=eval_teacher.Args.seed,
+                                        device=torch.device("cpu"))
+    return [float(s) for s in scores], int(cut.sum())
+
+
+def teacher_row(game, level):
+    (row,) = [r for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv")))
+              if (r["env_id"], r["level"]) == (game, level)]
+    return row
+
+
+def write_result(spec, checkpoint, args):
+    scores, cut = score(checkpoint, spec, args.score_games)
+    scalars = read_scalars(os.path.dirname(checkpoint))
+    keep = ["charts/episodic_return", "charts/teacher_agreement", "losses/distill_kl", "charts/intrinsic_reward",
+            "charts/teacher_uncertainty", "charts/SPS"]
+    row = teacher_row(spec.game, spec.teacher)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    result = {**asdict(spec), "scores": scores, "mean": float(np.mean(scores)), "games_cut": cut,
+              "teacher_sampled_mean": float(row["sampled_mean"]), "teacher_contract": row.get("contract", ""),
+              "scalars": {tag: scalars[tag] for tag in keep if tag in scalars},
+              "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "date": time.strftime("%Y-%m-%d"),
+              "commit": commit}
+    path = os.path.join(args.results_dir, spec.key + ".json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(result, f, separators=(",", ":"))
+    os.replace(path + ".tmp", path)
+    if args.commit:
+        for attempt in range(10):  # someone else's commit may hold the index for a moment
+            added = subprocess.run(["git", "add", "--", path], cwd=ROOT, capture_output=True)
+            done = subprocess.run(["git", "commit", "-q", "-m", f"campaign result {spec.key}: {result['mean']:.0f} "
+                                   f"({result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher)", "--", path],
+                                  cwd=ROOT, capture_output=True)
+            if added.returncode == 0 and done.returncode == 0:
+                break
+            time.sleep(3)
+    return result
+
+
+def run(args):
+    specs = grid(args.tiers, shipped_levels())
+    plans = [(spec, *plan(spec, args.results_dir, args.runs_root)) for spec in specs]
+    todo = [(spec, action, where) for spec, action, where in plans if action != "done"]
+    hours = sum(spec.steps / CPU_SPS[spec.script.removesuffix(".py")] / 3600 + 1.5 / 60
+                if spec.script.removesuffix(".py") in CPU_SPS else 0 for spec, _, _ in todo)
+    print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do "
+          f"(about {hours:.1f} h on 2 CPU cores, one run at a time)")
+    if args.dry_run:
+        for spec, action, where in plans:
+            print(f"  {action:<6} {spec.key}")
+        return
+    child = []
+
+    def stop(signum, frame):  # the run in flight saves last.pt; the next `run` resumes it
+        if child:
+            child[0].send_signal(signal.SIGINT)
+        stopping.append(signum)
+
+    stopping = []
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    env = dict(os.environ, **({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {}))
+    for count, (spec, action, where) in enumerate(todo[: args.max_runs or None]):
+        if stopping:
+            break
+        started = time.time()
+        if action in ("start", "resume"):
+            command = [sys.executable, os.path.join(ROOT, spec.script)]
+            if action == "resume":
+                command += ["--resume", where]
+            else:
+                command += ["--env-id", spec.game, "--teacher", spec.teacher, "--seed", str(spec.seed), "--total-timesteps",
+                            str(spec.steps), "--runs-dir", where, "--n-eval-episodes", "1", *spec.flags]
+            os.makedirs(os.path.join(args.runs_root, spec.key), exist_ok=True)
+            with open(os.path.join(args.runs_root, spec.key, "log.txt"), "a") as log:
+                child[:] = [subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)]
+                returncode = child[0].wait()
+            child.clear()
+            if stopping:
+                print(f"stopped during {spec.key}; `campaign.py run` resumes it", flush=True)
+                break
+            if returncode != 0:
+                print(f"FAILED {spec.key} (exit {returncode}); see {os.path.join(args.runs_root, spec.key, 'log.txt')}", flush=True)
+                continue
+        action, checkpoint = plan(spec, args.results_dir, args.runs_root)
+        result = write_result(spec, checkpoint, args)
+        print(f"[{count + 1}/{len(todo)}] {spec.key}: {result['mean']:.0f} over {len(result['scores'])} games "
+              f"= {result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher ({(time.time() - started) / 60:.1f} min)",
+              flush=True)
+
+
+def load_results(results_dir):
+    results = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "*", "*", "*", "*", "seed*.json"))):
+        with open(path) as f:
+            results.append(json.load(f))
+    return results
+
+
+if __name__ == "__main__":
+    args = tyro.cli(Args)
+    unknown = [t for t in args.tiers if t not in TIERS + ["smoke"]]
+    if unknown:
+        sys.exit(f"error: unknown tier {unknown[0]!r}; pick from {', '.join(TIERS + ['smoke'])}")
+    if args.command == "run":
+        run(args)
+    else:
+        import campaign_report
+
+        campaign_report.main(load_results(args.results_dir), args.out_dir)

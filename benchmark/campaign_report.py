@@ -1,0 +1,232 @@
+"""Figures and tables of the campaign, made from its committed results only (`campaign.py report`).
+
+The unit of every comparison is a run's score ratio: its 30-game sampled score over the teacher's
+sampled score on the same game seeds. Aggregates follow Agarwal et al. 2021 (rliable): per script,
+the interquartile mean (IQM) of the ratios over all runs of all game x teacher cells, with 95%
+stratified-bootstrap confidence intervals (runs resampled within each cell), and the probability
+that a variant's run beats a distill.py run of the same cell (with its own interval). Only seeds
+present in every cell and script of a tier enter an aggregate, so every cell weighs the same.
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from plot import resample  # noqa: E402  (the same resampled learning curve as the quick benchmark)
+
+COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_uncertainty": "tab:green",
+           "curiosity_only": "tab:red", "width0.5": "tab:purple", "width0.25": "tab:brown"}
+BOOTSTRAP_REPS = 2000
+# Rusu et al. 2016, Table 2: students of a DQN at 25% / 7% / 4% of its parameters scored 108% / 102% / 84%.
+RUSU_2016 = [(0.25, 1.08), (0.07, 1.02), (0.04, 0.84)]
+
+
+def ratio(result):
+    return result["mean"] / result["teacher_sampled_mean"]
+
+
+def cells(results):
+    """{(game, teacher): {variant: {seed: result}}}"""
+    table = {}
+    for r in results:
+        table.setdefault((r["game"], r["teacher"]), {}).setdefault(r["variant"], {})[r["seed"]] = r
+    return table
+
+
+def score_matrices(tier_results, variants):
+    """{variant: (seeds x cells) matrix of score ratios}, over the seeds every cell and variant has."""
+    table = cells(tier_results)
+    keys = sorted(table)
+    seed_sets = [set(table[key].get(variant, {})) for key in keys for variant in variants]
+    seeds = sorted(set.intersection(*seed_sets)) if seed_sets else []
+    matrices = {variant: np.array([[ratio(table[key][variant][seed]) for key in keys] for seed in seeds]).reshape(len(seeds), len(keys))
+                for variant in variants}
+    return matrices, keys, seeds
+
+
+def iqm_intervals(matrices, reps=BOOTSTRAP_REPS, seed=0):
+    """{variant: (IQM, low, high)} of the score ratios, 95% stratified-bootstrap CIs (rliable)."""
+    from rliable import library as rly
+    from rliable import metrics
+
+    points, intervals = rly.get_interval_estimates(matrices, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
+                                                   random_state=np.random.RandomState(seed))
+    return {k: (float(points[k][0]), float(intervals[k][0][0]), float(intervals[k][1][0])) for k in matrices}
+
+
+def improvement_probabilities(matrices, baseline="distill", reps=BOOTSTRAP_REPS, seed=0):
+    """{variant: (P(variant > baseline), low, high)}: the chance that a run of the variant beats a run of the
+    baseline on the same cell, averaged over cells (ties count half), with 95% stratified-bootstrap CIs."""
+    from rliable import library as rly
+    from rliable import metrics
+
+    pairs = {v: (m, matrices[baseline]) for v, m in matrices.items() if v != baseline}
+    points, intervals = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
+                                                   random_state=np.random.RandomState(seed))
+    return {k: (float(points[k]), float(intervals[k][0]), float(intervals[k][1])) for k in pairs}
+
+
+def mean_interval(values, reps=BOOTSTRAP_REPS, seed=0):
+    """The mean of a few seeds' values and its 95% percentile-bootstrap interval."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(len(values), size=(reps, len(values)))].mean(axis=1)
+    return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def curve_of(result, grid, window):
+    curve = result["scalars"].get("charts/episodic_return", [])
+    return resample(curve, grid, window) if curve else np.full(len(grid), np.nan)
+
+
+def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoothing=0.1):
+    """Mean learning curve of each variant over its seeds, a +- one std band in the line's colour, the teacher dashed."""
+    steps = max(r["steps"] for runs in runs_by_variant.values() for r in runs)
+    grid = np.linspace(steps / points, steps, points)
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for variant, runs in runs_by_variant.items():
+        curves = np.array([curve_of(r, grid, smoothing * steps) for r in runs])
+        mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
+        final = np.mean([ratio(r) for r in runs])
+        (line,) = axis.plot(grid, mean, color=COLOURS.get(variant), label=f"{variant} ({len(runs)} seeds, final {final:.0%})")
+        axis.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    axis.axhline(teacher_score, color="black", linestyle="--", label=f"teacher, sampled ({teacher_score:.0f})")
+    axis.set_title(title)
+    axis.set_xlabel("environment steps (agent steps; frames = 4x)")
+    axis.set_ylabel("episodic return (whole game, acting student)")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="best", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def aggregate_figure(path, iqm_by_tier, poi_by_tier):
+    tiers = list(iqm_by_tier)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 1.2 + 0.9 * sum(len(v) for v in iqm_by_tier.values())))
+    labels, y = [], 0
+    for tier in tiers:
+        for variant, (point, low, high) in iqm_by_tier[tier].items():
+            axes[0].errorbar(point, y, xerr=[[point - low], [high - point]], fmt="o", color=COLOURS.get(variant), capsize=4)
+            if variant in poi_by_tier[tier]:
+                p, lo, hi = poi_by_tier[tier][variant]
+                axes[1].errorbar(p, y, xerr=[[p - lo], [hi - p]], fmt="o", color=COLOURS.get(variant), capsize=4)
+            labels.append(f"{variant} ({tier})")
+            y += 1
+    for axis in axes:
+        axis.set_yticks(range(len(labels)), labels)
+        axis.invert_yaxis()
+        axis.grid(alpha=0.3)
+    axes[0].axvline(1.0, color="black", linestyle="--")
+    axes[0].set_xlabel("IQM of student / teacher score (95% CI)")
+    axes[1].axvline(0.5, color="black", linestyle="--")
+    axes[1].set_xlabel("P(variant beats distill.py on a cell) (95% CI)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def parameter_fraction(width, num_actions):
+    import distill
+
+    scaled = lambda n: max(1, round(n * width))  # noqa: E731  (distill.py's --student-width)
+    student = distill.PolicyCNN(num_actions, (scaled(16), scaled(32), scaled(32)), scaled(256))
+    return distill.count_parameters(student) / distill.count_parameters(distill.PolicyCNN(num_actions))
+
+
+def compression_figure(path, rows):
+    """rows: (game, fraction, mean ratio, low, high)."""
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for game in sorted({r[0] for r in rows}):
+        points = sorted(r[1:] for r in rows if r[0] == game)
+        x, mean, low, high = (np.array(c) for c in zip(*points))
+        axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-", capsize=4, label=game)
+    axis.plot(*zip(*RUSU_2016), "k^--", label="Rusu et al. 2016 (DQN teachers)")
+    axis.axhline(1.0, color="grey", linestyle=":")
+    axis.set_xscale("log")
+    axis.set_xlabel("student parameters / teacher parameters")
+    axis.set_ylabel("student / teacher score (mean over seeds, 95% CI)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main(results, out_dir):
+    if not results:
+        raise SystemExit("error: no campaign results yet; run `python benchmark/campaign.py run` first")
+    os.makedirs(out_dir, exist_ok=True)
+    by_tier = {}
+    for r in results:
+        by_tier.setdefault(r["tier"], []).append(r)
+    lines = ["# Campaign results", "", "Made by `python benchmark/campaign.py report` from results/campaign/ "
+             f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", ""]
+    iqm_by_tier, poi_by_tier = {}, {}
+    for tier in [t for t in ("100k", "500k", "ablation", "compression", "smoke") if t in by_tier]:
+        table = cells(by_tier[tier])
+        lines += [f"## Tier {tier}", "", "| game | teacher | variant | seeds | score (mean +- sd) | ratio | 95% CI | AUC (mean return) | agreement |",
+                  "|---|---|---|---:|---:|---:|---|---:|---:|"]
+        for (game, teacher), variants in sorted(table.items()):
+            teacher_score = next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"]
+            for variant, runs in sorted(variants.items(), key=lambda kv: list(COLOURS).index(kv[0]) if kv[0] in COLOURS else 99):
+                runs = [runs[s] for s in sorted(runs)]
+                mean, low, high = mean_interval([ratio(r) for r in runs])
+                steps = runs[0]["steps"]
+                grid = np.linspace(steps / 40, steps, 40)
+                curves = np.array([curve_of(r, grid, 0.1 * steps) for r in runs])
+                auc = f"{np.nanmean(curves):.0f}" if np.isfinite(curves).any() else "-"
+                agreement = [np.mean([v for _, v in r["scalars"]["charts/teacher_agreement"][-max(1, len(r["scalars"]["charts/teacher_agreement"]) // 4):]])
+                             for r in runs if r["scalars"].get("charts/teacher_agreement")]
+                scores = [r["mean"] for r in runs]
+                interval = "-" if np.isnan(low) else f"{low:.0%} to {high:.0%}"
+                agreement = f"{np.mean(agreement):.2f}" if agreement else "-"
+                lines.append(f"| {game} | {teacher} ({teacher_score:.0f}) | {variant} | {len(runs)} | {np.mean(scores):.0f} +- {np.std(scores):.0f} "
+                             f"| {mean:.0%} | {interval} | {auc} | {agreement} |")
+            if tier in ("100k", "500k", "smoke"):
+                learning_figure(os.path.join(out_dir, f"{tier}_{game}_{teacher}.png"), f"{game}, {teacher} teacher, {tier} steps",
+                                {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score)
+        lines.append("")
+        if tier in ("100k", "500k"):
+            variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
+            matrices, keys, seeds = score_matrices(by_tier[tier], variants)
+            if seeds and "distill" in matrices:
+                iqm_by_tier[tier] = iqm_intervals(matrices)
+                poi_by_tier[tier] = improvement_probabilities(matrices)
+                lines += [f"Aggregate over {len(keys)} game x teacher cells and seeds {', '.join(map(str, seeds))} (rliable, "
+                          f"{BOOTSTRAP_REPS} stratified bootstrap resamples):", "",
+                          "| variant | IQM ratio | 95% CI | P(beats distill.py) | 95% CI |", "|---|---:|---|---:|---|"]
+                for variant, (point, low, high) in iqm_by_tier[tier].items():
+                    p = poi_by_tier[tier].get(variant)
+                    lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
+                                 + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
+                lines.append("")
+    if iqm_by_tier:
+        aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_tier, poi_by_tier)
+    if "ablation" in by_tier:
+        for (game, teacher), variants in cells(by_tier["ablation"]).items():
+            main_runs = cells(by_tier.get("100k", [])).get((game, teacher), {})
+            runs = {**{v: list(main_runs[v].values()) for v in ("distill", "distill_rnd") if v in main_runs},
+                    **{v: list(r.values()) for v, r in variants.items()}}
+            learning_figure(os.path.join(out_dir, f"ablation_{game}_{teacher}.png"), f"{game}, {teacher} teacher: curiosity only",
+                            runs, next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"])
+    if "compression" in by_tier:
+        rows = []
+        for (game, teacher), variants in cells(by_tier["compression"]).items():
+            full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
+            num_actions = {"MsPacmanNoFrameskip-v4": 9, "QbertNoFrameskip-v4": 6, "BeamRiderNoFrameskip-v4": 9}.get(game, 9)
+            for variant, runs in [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]:
+                if runs:
+                    width = float(variant.removeprefix("width"))
+                    rows.append((game, parameter_fraction(width, num_actions), *mean_interval([ratio(r) for r in runs.values()])))
+        compression_figure(os.path.join(out_dir, "compression.png"), rows)
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write(text)
+    print(text)
