@@ -67,7 +67,7 @@ def improvement_probabilities(matrices, baseline="distill", reps=BOOTSTRAP_REPS,
     pairs = {v: (m, matrices[baseline]) for v, m in matrices.items() if v != baseline}
     points, intervals = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
                                                    random_state=np.random.RandomState(seed))
-    return {k: (float(points[k]), float(intervals[k][0]), float(intervals[k][1])) for k in pairs}
+    return {k: (float(points[k]), float(np.ravel(intervals[k])[0]), float(np.ravel(intervals[k])[-1])) for k in pairs}
 
 
 def mean_interval(values, reps=BOOTSTRAP_REPS, seed=0):

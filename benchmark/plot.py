@@ -96,8 +96,8 @@ def main(args):
             runs = scripts[script]
             curves = np.array([resample(run["curve"], grid, window) for run in runs])
             mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
-            axis.plot(grid, mean, color=COLOURS.get(script), label=f"{script} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
-            axis.fill_between(grid, mean - std, mean + std, color=COLOURS.get(script), alpha=0.2)
+            (line,) = axis.plot(grid, mean, color=COLOURS.get(script), label=f"{script} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+            axis.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)  # the band takes its line's colour
             teacher_scores += [run["teacher"] for run in runs if run["teacher"] is not None]
             final, final_std = mean_std([run["final"] for run in runs])
             teacher, _ = mean_std([run["teacher"] for run in runs])

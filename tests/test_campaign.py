@@ -1,0 +1,116 @@
+"""Specification of the results campaign: its grid, skip/resume rules, compact results and aggregation."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, run_script
+
+sys.path.insert(0, os.path.join(ROOT, "benchmark"))
+import campaign  # noqa: E402
+import campaign_report  # noqa: E402
+
+LEVELS = {"MsPacmanNoFrameskip-v4": ["bad", "medium"], "QbertNoFrameskip-v4": ["bad", "medium"], "BeamRiderNoFrameskip-v4": ["bad"]}
+
+
+def test_the_grid_has_every_cell_of_the_issue():
+    specs = campaign.grid(campaign.TIERS, LEVELS)
+    count = lambda tier: sum(s.tier == tier for s in specs)  # noqa: E731
+    # 5 game x teacher cells x 3 scripts x 5 seeds; BeamRider's curiosity-only ablation; 2 widths x 3 games x 3 seeds; 3 x 3 x 3.
+    assert (count("100k"), count("ablation"), count("compression"), count("500k")) == (75, 5, 18, 27)
+    assert {s.teacher for s in specs if s.tier == "500k"} == {"medium", "bad"}  # each game's strongest: BeamRider ships bad only
+    assert all(s.steps == 500_000 for s in specs if s.tier == "500k")
+    assert [s.key for s in specs] == list(dict.fromkeys(s.key for s in specs))  # no run twice
+
+
+def test_seed_one_of_every_cell_runs_before_any_seed_two():
+    seeds = [s.seed for s in campaign.grid(["100k"], LEVELS)]
+    assert seeds == sorted(seeds)
+
+
+def test_plan_skips_finished_runs_resumes_interrupted_ones_and_scores_trained_ones(tmp_path):
+    spec = campaign.Spec("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 100_000, "distill.py")
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    assert campaign.plan(spec, results, runs) == ("start", os.path.join(runs, spec.key))
+    checkpoint = runs / spec.key / "MsPacman__distill__1__123" / "last.pt"
+    checkpoint.parent.mkdir(parents=True)
+    torch.save({"global_step": 40_960}, checkpoint)
+    assert campaign.plan(spec, results, runs) == ("resume", str(checkpoint))
+    torch.save({"global_step": 100_352}, checkpoint)
+    assert campaign.plan(spec, results, runs) == ("score", str(checkpoint))
+    (results / spec.key).parent.mkdir(parents=True)
+    (results / (spec.key + ".json")).write_text("{}")
+    assert campaign.plan(spec, results, runs) == ("done", None)
+
+
+def test_a_run_writes_a_compact_result_and_running_again_does_nothing(tmp_path):
+    where = ["--results-dir", tmp_path / "results", "--runs-root", tmp_path / "runs", "--score-games", 2]
+    first = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", *where)
+    assert first.returncode == 0, first.stderr
+    (path,) = (tmp_path / "results").rglob("seed1.json")
+    result = json.loads(path.read_text())
+    assert len(result["scores"]) == 2 and result["mean"] == np.mean(result["scores"])
+    assert result["teacher_sampled_mean"] > 0 and result["teacher_contract"] == "sb3_atari_wrapper"
+    assert "charts/teacher_agreement" in result["scalars"] and path.stat().st_size < 20_000
+    again = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", *where)
+    assert "1 of 1 runs done, 0 to do" in again.stdout and "seed1:" not in again.stdout
+
+
+def test_an_unknown_tier_is_refused():
+    result = run_script("benchmark/campaign.py", "run", "--tiers", "1M")
+    assert result.returncode != 0 and "unknown tier '1M'" in result.stderr
+
+
+def test_iqm_of_known_ratios():
+    ratios = np.arange(8, dtype=float).reshape(4, 2) / 4  # 0, 0.25, ..., 1.75
+    point, low, high = campaign_report.iqm_intervals({"distill": ratios}, reps=200)["distill"]
+    assert point == pytest.approx(np.mean([0.5, 0.75, 1.0, 1.25]))  # the middle half of the eight
+    assert low <= point <= high
+
+
+def test_identical_runs_give_a_zero_width_interval_and_even_odds():
+    ones = np.ones((5, 3))
+    assert campaign_report.iqm_intervals({"distill": ones}, reps=200)["distill"] == pytest.approx((1.0, 1.0, 1.0))
+    odds = campaign_report.improvement_probabilities({"distill": ones, "distill_rnd": ones.copy()}, reps=200)
+    assert odds["distill_rnd"] == pytest.approx((0.5, 0.5, 0.5))
+
+
+def test_a_variant_better_on_every_run_beats_distill_with_certainty():
+    base = np.random.default_rng(0).uniform(0.5, 0.9, size=(5, 3))
+    odds = campaign_report.improvement_probabilities({"distill": base, "distill_rnd": base + 1.0}, reps=200)
+    assert odds["distill_rnd"] == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_mean_interval_of_seeds():
+    assert campaign_report.mean_interval([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
+    mean, low, high = campaign_report.mean_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and 1.0 <= low < mean < high <= 3.0
+
+
+def synthetic_result(tier, game, teacher, variant, seed, mean, teacher_score=100.0, steps=1000):
+    return {"tier": tier, "game": game, "teacher": teacher, "variant": variant, "seed": seed, "steps": steps, "mean": mean,
+            "scores": [mean] * 3, "teacher_sampled_mean": teacher_score,
+            "scalars": {"charts/episodic_return": [[s, mean * s / steps] for s in range(100, steps + 1, 100)],
+                        "charts/teacher_agreement": [[steps, 0.8]]}}
+
+
+def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_path):
+    results = []
+    for game in ("MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4"):
+        for seed in (1, 2, 3):
+            for variant, mean in (("distill", 90.0), ("distill_rnd", 110.0), ("distill_rnd_uncertainty", 100.0)):
+                results.append(synthetic_result("100k", game, "bad", variant, seed, mean))
+            results.append(synthetic_result("compression", game, "bad", "width0.5", seed, 80.0))
+    campaign_report.main(results, str(tmp_path))
+    table = (tmp_path / "results.md").read_text()
+    # AUC: the curve 11, 22, ..., 110 (one game every 100 steps) on a 40-point grid with a 100-step trailing
+    # window is four points each of 11 ... 99 and one of 110, after three empty points: 2090 / 37 = 56.5.
+    assert "| MsPacmanNoFrameskip-v4 | bad (100) | distill_rnd | 3 | 110 +- 0 | 110% | 110% to 110% | 56 | 0.80 |" in table
+    assert "| distill | 90% | 90% to 90% | - | - |" in table  # IQM of identical seeds, no interval width
+    assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table
+    for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png"):
+        assert (tmp_path / figure).stat().st_size > 10_000, figure
