@@ -3,25 +3,39 @@
 #
 #   bash benchmark/teachers.sh                         # 10M steps each: a GPU job (hours on 2 CPU cores)
 #   GAMES="QbertNoFrameskip-v4" STEPS=1000000 bash benchmark/teachers.sh
-#   DRY_RUN=1 bash benchmark/teachers.sh               # print the commands only
+#   LAUNCHER=slurm SLURM_GPUS=1 bash benchmark/teachers.sh   # one Slurm array task per game
+#   DRY_RUN=1 bash benchmark/teachers.sh               # print the commands (with LAUNCHER=slurm: the batch script)
 #
-# Each game trains in runs/teachers/<game>/; an interrupted run (Ctrl-C saves last.pt) resumes.
-# Every ladder checkpoint is then scored into runs/eval_ledger.csv; ship the chosen ones with
-# teachers/ship_teacher.py (see README, "Teachers").
+# Each game trains in runs/teachers/<game>/; an interrupted run (Ctrl-C or SIGTERM saves last.pt) resumes,
+# also when a preempted Slurm task is requeued. Every ladder checkpoint is then scored into
+# runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py (see README, "Teachers").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GAMES=${GAMES:-"MsPacmanNoFrameskip-v4 QbertNoFrameskip-v4 BeamRiderNoFrameskip-v4"}
 STEPS=${STEPS:-10000000}
 PYTHON=${PYTHON:-python}
+TEACHERS_DIR=${TEACHERS_DIR:-runs/teachers}
+LAUNCHER=${LAUNCHER:-local}
+GRID_VARS="GAMES STEPS PYTHON TEACHERS_DIR EXTRA_ARGS"
+EXTRA_ARGS=${EXTRA_ARGS:-}  # more ppo_atari.py flags, e.g. "--num-envs 64 --num-minibatches 32"
 run() { if [ "${DRY_RUN:-0}" = 1 ]; then echo "$*"; else "$@"; fi; }
 
-for game in $GAMES; do
-  dir=runs/teachers/$game
+# One game: resume its run if it has a last.pt, else start it; then score its ladder.
+run_one() {
+  local game=$1 dir=$TEACHERS_DIR/$1 last
   last=$(ls -t "$dir"/*/last.pt 2>/dev/null | head -n 1 || true)
   if [ -n "$last" ]; then
-    run "$PYTHON" ppo_atari.py --resume "$last" --total-timesteps "$STEPS"
+    run $PYTHON ppo_atari.py --resume "$last" --total-timesteps "$STEPS"
   else
-    run "$PYTHON" ppo_atari.py --env-id "$game" --total-timesteps "$STEPS" --runs-dir "$dir"
+    run $PYTHON ppo_atari.py --env-id "$game" --total-timesteps "$STEPS" --runs-dir "$dir" $EXTRA_ARGS
   fi
-  run "$PYTHON" eval_teacher.py "$dir/*/step_*.pt" --n-eval-episodes 10
-done
+  run $PYTHON eval_teacher.py "$dir/*/step_*.pt" --n-eval-episodes 10
+}
+
+if [ -n "${RUN_ONE:-}" ]; then run_one $RUN_ONE; exit; fi
+case "$LAUNCHER" in
+  local) for game in $GAMES; do run_one "$game"; done ;;
+  slurm) source benchmark/slurm_array.sh
+         submit_array teachers "$TEACHERS_DIR/slurm" benchmark/teachers.sh $GAMES ;;
+  *) echo "error: LAUNCHER must be local or slurm, not '$LAUNCHER'" >&2; exit 2 ;;
+esac
