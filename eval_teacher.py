@@ -288,7 +288,7 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None):
     last_frame_number = info["episode_frame_number"].copy()
     last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
     generator = torch.Generator(device=device).manual_seed(seed)
-    progress = tqdm(total=n_episodes, unit="game", leave=False, dynamic_ncols=True)
+    progress = tqdm(total=n_episodes, unit="game", leave=False, dynamic_ncols=True, disable=None)  # no bar in logs
     while not finished.all():
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
