@@ -103,7 +103,10 @@ class Args:
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
     resume: Optional[str] = None
-    """checkpoint of this script to continue from, in its own folder (hyperparameters come from it)"""
+    """continue from a checkpoint: a runs/ checkpoint of this script continues exactly (optimizer, RNG, curves, in its
+    own folder); a shipped rung (teachers/<game>/<level>.pt: weights and step only) continues in a new folder with
+    Adam's moments rebuilt. Hyperparameters come from the checkpoint; --total-timesteps, --num-envs,
+    --num-minibatches and --runs-dir given explicitly replace its own (the schedule follows the global step)"""
 
 
 def fail(message: str) -> None:
@@ -339,12 +342,17 @@ if __name__ == "__main__":
     checkpoint = None
     if args.resume:
         checkpoint = load_checkpoint(args.resume)
-        if "optimizer" not in checkpoint:
-            fail(f"{args.resume!r} holds no optimizer state (a shipped teacher?); resume from a runs/ checkpoint")
-        # Hyperparameters come from the run being resumed; an explicit --total-timesteps extends it.
+        if "args" not in checkpoint:
+            fail(f"{args.resume!r} records no training arguments, so it is not a ppo_atari.py checkpoint; resume one of those")
+        # Hyperparameters come from the run being resumed; the few that may change are taken where given.
         saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
-        total_timesteps = args.total_timesteps if args.total_timesteps != Args.total_timesteps else saved_args["total_timesteps"]
-        args = dataclasses.replace(Args(**saved_args), resume=args.resume, total_timesteps=total_timesteps, cuda=args.cuda)
+        given = lambda name: any(a.split("=")[0] in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
+        changed = {k: getattr(args, k) for k in ("total_timesteps", "num_envs", "num_minibatches", "runs_dir") if given(k)}
+        args = dataclasses.replace(Args(**saved_args), resume=args.resume, cuda=args.cuda, **changed)
+    # A shipped rung holds weights and a step, no optimizer: continuing it starts a new run folder, and the first
+    # update runs at learning rate 0 to fill Adam's moments with real gradients (fresh moments would make the
+    # first steps lr-sized in every weight, sign(g) * lr, about 10x a settled Adam step).
+    from_rung = checkpoint is not None and "optimizer" not in checkpoint
     if args.total_timesteps <= 0:
         fail(f"--total-timesteps must be positive, got {args.total_timesteps}")
     for name, value, valid, rule in [
@@ -365,9 +373,10 @@ if __name__ == "__main__":
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
-    run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    exact_resume = checkpoint is not None and not from_rung
+    run_name = checkpoint["run_name"] if exact_resume else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     # A resumed run carries on in the folder its checkpoint lives in (moved or not).
-    run_dir = os.path.dirname(os.path.abspath(args.resume)) if checkpoint else os.path.join(args.runs_dir, run_name)
+    run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
     envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
     os.makedirs(run_dir, exist_ok=True)
 
@@ -385,13 +394,20 @@ if __name__ == "__main__":
     if checkpoint:
         if checkpoint["env_id"] != args.env_id or checkpoint["num_actions"] != num_actions:
             fail(f"{args.resume!r} was trained on {checkpoint['env_id']}; resume it without changing --env-id")
-        agent.load_state_dict(checkpoint["state_dict"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        start_iteration, global_step = checkpoint["iteration"] + 1, checkpoint["global_step"]
-        recent_returns.extend(checkpoint["recent_returns"])
-        torch.set_rng_state(checkpoint["torch_rng_state"])
+        state = {k: v.float() for k, v in checkpoint["state_dict"].items()}
+        untrained = agent.load_state_dict(state, strict=exact_resume).missing_keys  # rungs shipped before the critic was
+        global_step = checkpoint["global_step"]
+        start_iteration = global_step // batch_size + 1
+        if exact_resume:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            recent_returns.extend(checkpoint["recent_returns"])
+            torch.set_rng_state(checkpoint["torch_rng_state"])
+        else:
+            print(f"continuing the rung {args.resume} from step {global_step:,} in {run_dir}; Adam's moments are rebuilt "
+                  f"by its first update, at learning rate 0" + ("; the value head starts untrained (not shipped with the rung)" if untrained else ""))
+    rebuild_moments = from_rung
     # purge_step drops events a crashed run logged after its last checkpoint, so curves stay clean.
-    writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
+    writer = SummaryWriter(run_dir, purge_step=global_step + 1 if exact_resume else None)
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
     pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
 
@@ -429,6 +445,8 @@ if __name__ == "__main__":
         if args.anneal_lr:
             frac = 1.0 - (iteration - 1.0) / num_iterations
             optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+        if rebuild_moments:
+            optimizer.param_groups[0]["lr"] = 0.0  # this update only fills Adam's moments (see from_rung)
 
         for step in range(args.num_steps):
             global_step += args.num_envs
@@ -522,6 +540,8 @@ if __name__ == "__main__":
 
             if args.target_kl is not None and approx_kl > args.target_kl:
                 break
+
+        rebuild_moments = False
 
         # Diagnostics, once per iteration: the only host syncs of the update.
         y_pred, y_true = b_values.cpu().numpy(), b_returns.cpu().numpy()

@@ -4,8 +4,9 @@
     python eval_teacher.py runs/<run>/step_1000000.pt --no-greedy   # ...and sampling
     python teachers/ship_teacher.py runs/<run>/step_1000000.pt --level bad --train-wall-time "75 min"
 
-The shipped file keeps only what distillation needs: the policy (torso + actor, no value head, no
-optimizer) in float16, with the checkpoint's metadata and training args. Before writing, the fp16
+The shipped file keeps the network in float16 (torso, actor and the 513-number value head, no optimizer)
+with the checkpoint's metadata and training args: what distillation needs, and what `ppo_atari.py --resume`
+needs to continue the run later (Adam's moments are rebuilt then). Before writing, the fp16
 policy is checked against the fp32 one on real game frames: logits within fp16 tolerance and the
 same greedy action on every frame; otherwise nothing is written.
 """
@@ -101,8 +102,10 @@ if __name__ == "__main__":
 
     policy32, env_id, _ = eval_teacher.load_policy(args.checkpoint, None)
     state16 = {k: v.half() for k, v in policy32.state_dict().items()}
+    # The value head too (513 numbers): ppo_atari.py --resume continues a shipped rung without re-learning it.
+    state16.update({k: v.half() for k, v in checkpoint["state_dict"].items() if k.startswith("critic.")})
     policy16 = eval_teacher.PolicyCNN(checkpoint["num_actions"], **{k: checkpoint["architecture"][k] for k in ("channels", "hidden")})
-    policy16.load_state_dict({k: v.float() for k, v in state16.items()})
+    policy16.load_state_dict({k: v.float() for k, v in state16.items() if not k.startswith("critic.")})
     frames = eval_teacher.play_frames(policy32, env_id)  # real frames, where the teacher's decisions are made
     with torch.no_grad():
         logits32, logits16 = policy32(frames), policy16(frames)

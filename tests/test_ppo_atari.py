@@ -99,3 +99,21 @@ def test_capture_video_writes_the_first_game_of_the_first_env(tmp_path):
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     videos = list((run_dir / "videos").glob("game-*.mp4"))
     assert [v.name for v in videos] == ["game-1.mp4"] and videos[0].stat().st_size > 1000
+
+
+def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tiny_teacher, tmp_path):
+    # A rung as teachers/ship_teacher.py writes it: fp16 weights (value head included), step and args, no optimizer.
+    rung = torch.load(tiny_teacher, weights_only=True)
+    rung = {k: v for k, v in rung.items() if k not in ("optimizer", "torch_rng_state", "iteration", "run_name", "recent_returns")}
+    rung["state_dict"] = {k: v.half() for k, v in rung["state_dict"].items()}
+    torch.save(rung, tmp_path / "rung.pt")
+    result = run_script("ppo_atari.py", "--resume", tmp_path / "rung.pt", "--total-timesteps", 512, "--runs-dir", tmp_path / "runs")
+    assert result.returncode == 0, result.stderr
+    assert "continuing the rung" in result.stdout and "value head starts untrained" not in result.stdout
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    continued = ppo_atari.load_checkpoint(str(run_dir / "last.pt"))
+    assert continued["global_step"] == 512 and continued["optimizer"]["state"][0]["step"] == 4 * 4 * 4  # iterations x epochs x minibatches
+    learning_rates = scalars(run_dir, "charts/learning_rate")
+    # The first update after the rung runs at learning rate 0 (it fills Adam's moments); then the schedule goes on.
+    assert learning_rates[320] == 0.0 and learning_rates[384] > 0.0
+
