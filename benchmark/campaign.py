@@ -42,8 +42,8 @@ GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-
 SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
 LEVELS = ["bad", "medium", "good"]
 TIERS = ["100k", "ablation", "compression", "500k"]
-# Measured steps/s of each script on the 2-core CPU, one run at a time (README "Throughput"); the estimate
-# of the time left adds the 30 scored games (about a minute).
+# Steps/s of each script on a 2-core CPU beside other work, for the estimate of the time left until committed
+# results measure it (the median SPS their runs logged); each run adds about a minute of scoring.
 CPU_SPS = {"distill": 240, "distill_rnd": 170, "distill_rnd_uncertainty": 130}
 
 
@@ -200,10 +200,15 @@ def run(args):
     specs = grid(args.tiers, shipped_levels())
     plans = [(spec, *plan(spec, args.results_dir, args.runs_root)) for spec in specs]
     todo = [(spec, action, where) for spec, action, where in plans if action != "done"]
-    hours = sum(spec.steps / CPU_SPS[spec.script.removesuffix(".py")] / 3600 + 1.5 / 60
-                if spec.script.removesuffix(".py") in CPU_SPS else 0 for spec, _, _ in todo)
-    print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do "
-          f"(about {hours:.1f} h on 2 CPU cores, one run at a time)")
+    measured = {}
+    for result in load_results(args.results_dir):
+        if result["scalars"].get("charts/SPS"):
+            measured.setdefault(result["script"], []).append(result["scalars"]["charts/SPS"][-1][1])
+    sps = {script: float(np.median(measured[script])) if script in measured else CPU_SPS[script.removesuffix(".py")]
+           for script in SCRIPTS.values()}
+    hours = sum(spec.steps / sps[spec.script] / 3600 + 1 / 60 for spec, _, _ in todo)
+    print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h on this "
+          f"machine, one run at a time, at " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items()) + " steps/s)")
     if args.dry_run:
         for spec, action, where in plans:
             print(f"  {action:<6} {spec.key}")
