@@ -9,6 +9,7 @@ present in every cell and script of a tier enter an aggregate, so every cell wei
 """
 
 import os
+import warnings
 
 import matplotlib
 
@@ -53,8 +54,10 @@ def iqm_intervals(matrices, reps=BOOTSTRAP_REPS, seed=0):
     from rliable import library as rly
     from rliable import metrics
 
-    points, intervals = rly.get_interval_estimates(matrices, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
-                                                   random_state=np.random.RandomState(seed))
+    with warnings.catch_warnings():  # arch, under rliable, deprecates the RandomState that makes this reproducible
+        warnings.simplefilter("ignore", FutureWarning)
+        points, intervals = rly.get_interval_estimates(matrices, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
+                                                       random_state=np.random.RandomState(seed))
     return {k: (float(points[k][0]), float(intervals[k][0][0]), float(intervals[k][1][0])) for k in matrices}
 
 
@@ -65,8 +68,10 @@ def improvement_probabilities(matrices, baseline="distill", reps=BOOTSTRAP_REPS,
     from rliable import metrics
 
     pairs = {v: (m, matrices[baseline]) for v, m in matrices.items() if v != baseline}
-    points, intervals = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
-                                                   random_state=np.random.RandomState(seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        points, intervals = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
+                                                       random_state=np.random.RandomState(seed))
     return {k: (float(points[k]), float(np.ravel(intervals[k])[0]), float(np.ravel(intervals[k])[-1])) for k in pairs}
 
 
@@ -92,7 +97,9 @@ def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoo
     figure, axis = plt.subplots(figsize=(8, 4.5))
     for variant, runs in runs_by_variant.items():
         curves = np.array([curve_of(r, grid, smoothing * steps) for r in runs])
-        mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
+        with warnings.catch_warnings():  # grid points before any game ended are NaN in every seed
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
         final = np.mean([ratio(r) for r in runs])
         (line,) = axis.plot(grid, mean, color=COLOURS.get(variant), label=f"{variant} ({len(runs)} seeds, final {final:.0%})")
         axis.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
