@@ -153,12 +153,15 @@ class AtariWrapperVectorEnv:
 
     ale_py's own vector env steps all its games together; only the games that lost a life need the forced
     steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/speed.md)."""
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (README, "Throughput").
+    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
+    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None):
+    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
+                 colour_video: bool = False):
         settings = ale_settings(env_id)
         if max_frames:
             settings["max_num_frames_per_episode"] = max_frames
@@ -170,6 +173,11 @@ class AtariWrapperVectorEnv:
                 reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
             for _ in range(num_envs)
         ]
+        self.colour_twin = ale_py.vector_env.AtariVectorEnv(
+            num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=210, img_width=160, grayscale=False,
+            noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+            reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings) if colour_video else None
+        self.colour_frames = []  # game 0's screens since the last reset(), with colour_video
         self.num_envs = num_envs
         self.single_action_space = self.games[0].single_action_space
         has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
@@ -186,6 +194,8 @@ class AtariWrapperVectorEnv:
         for i, game in enumerate(self.games):
             obs, info = game.reset(seed=None if seed is None else seed + i)
             frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
+        if self.colour_twin:
+            self.colour_frames = [self.colour_twin.reset(seed=None if seed is None else seed)[0][0, -1]]
         forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
         self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
         self.stack[:] = 0
@@ -208,9 +218,13 @@ class AtariWrapperVectorEnv:
         a round that ends a life or a game queues that game's forced steps."""
         while pending:
             for i, actions in pending.items():
+                if i == 0 and self.colour_twin:
+                    self.colour_twin.ale.send(actions[:1], [1.0])
                 self.games[i].ale.send([actions.pop(0)], [1.0])
             for i in list(pending):
                 obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
+                if i == 0 and self.colour_twin:
+                    self.colour_frames.append(self.colour_twin.ale.recv()[0][0, -1])
                 lives = info["lives"][0]
                 life_lost = 0 < lives < self.lives[i]
                 if game_over[0] or time_limit[0]:
@@ -225,7 +239,7 @@ class AtariWrapperVectorEnv:
                     del pending[i]
 
     def close(self):
-        for game in self.games:
+        for game in self.games + ([self.colour_twin] if self.colour_twin else []):
             game.close()
 
 

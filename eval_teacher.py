@@ -66,6 +66,10 @@ class Args:
     max_frames: Optional[int] = None
     """end each game after this many frames (default: the game's own limit, 108,000 = 30 min of play); a game cut
     short counts with its score so far, and the summary and ledger say how many were cut"""
+    capture_video: bool = False
+    """record each checkpoint's first scored game in full colour (210x160, 15 frames/s: real time) to --video-dir"""
+    video_dir: str = "runs/videos"
+    """where --capture-video writes <checkpoint>__<game>.mp4"""
     q_temperature: float = 0.01
     """tau of Q-value policies (DQN): `--no-greedy` samples from softmax(Q / tau), as distill*.py learns them"""
     cuda: bool = True
@@ -112,12 +116,15 @@ class AtariWrapperVectorEnv:
 
     ale_py's own vector env steps all its games together; only the games that lost a life need the forced
     steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/speed.md)."""
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (README, "Throughput").
+    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
+    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None):
+    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
+                 colour_video: bool = False):
         settings = ale_settings(env_id)
         if max_frames:
             settings["max_num_frames_per_episode"] = max_frames
@@ -129,6 +136,11 @@ class AtariWrapperVectorEnv:
                 reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
             for _ in range(num_envs)
         ]
+        self.colour_twin = ale_py.vector_env.AtariVectorEnv(
+            num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=210, img_width=160, grayscale=False,
+            noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+            reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings) if colour_video else None
+        self.colour_frames = []  # game 0's screens since the last reset(), with colour_video
         self.num_envs = num_envs
         self.single_action_space = self.games[0].single_action_space
         has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
@@ -145,6 +157,8 @@ class AtariWrapperVectorEnv:
         for i, game in enumerate(self.games):
             obs, info = game.reset(seed=None if seed is None else seed + i)
             frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
+        if self.colour_twin:
+            self.colour_frames = [self.colour_twin.reset(seed=None if seed is None else seed)[0][0, -1]]
         forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
         self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
         self.stack[:] = 0
@@ -167,9 +181,13 @@ class AtariWrapperVectorEnv:
         a round that ends a life or a game queues that game's forced steps."""
         while pending:
             for i, actions in pending.items():
+                if i == 0 and self.colour_twin:
+                    self.colour_twin.ale.send(actions[:1], [1.0])
                 self.games[i].ale.send([actions.pop(0)], [1.0])
             for i in list(pending):
                 obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
+                if i == 0 and self.colour_twin:
+                    self.colour_frames.append(self.colour_twin.ale.recv()[0][0, -1])
                 lives = info["lives"][0]
                 life_lost = 0 < lives < self.lives[i]
                 if game_over[0] or time_limit[0]:
@@ -184,7 +202,7 @@ class AtariWrapperVectorEnv:
                     del pending[i]
 
     def close(self):
-        for game in self.games:
+        for game in self.games + ([self.colour_twin] if self.colour_twin else []):
             game.close()
 
 
@@ -275,14 +293,15 @@ def load_policy(path: str, env_id: Optional[str], q_temperature: float = 0.01):
 STUCK_FRAMES = 18_000  # 5 minutes of play at 60 frames per second
 
 
-def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None):
+def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None):
     """Play `n_episodes` whole games, one per environment (taking the first games to finish
     would favour short games) -> their unclipped scores, and which games the frame limit cut short.
 
     A policy that stops playing (Breakout's ball never served, say) runs to the frame limit, 30 minutes
     of play per game: a game that goes STUCK_FRAMES frames with no reward and no lost life is reported
-    on stderr, once, so that the wait is never silent. Its score is not changed."""
-    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed, max_frames=max_frames)
+    on stderr, once, so that the wait is never silent. Its score is not changed. With `video_path`, the
+    first game is also recorded there in colour: the same game, played again by a colour twin."""
+    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed, max_frames=max_frames, colour_video=video_path is not None)
     obs, info = envs.reset(seed=seed)
     scores, finished, cut = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
@@ -296,10 +315,15 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None):
                 action = logits.argmax(dim=1)
             else:
                 action = torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
+        frames_before = len(envs.colour_frames)
         obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
         scores += np.where(finished, 0.0, reward)
         # A real reset (game over or time limit) restarts the ALE's episode frame counter.
         new_game = info["episode_frame_number"] < last_frame_number
+        if video_path and new_game[0] and not finished[0]:  # game 0 just ended: its screens are the video
+            write_video(video_path, envs.colour_frames[:frames_before])
+        if finished[0]:
+            envs.colour_frames.clear()  # the first game is recorded; later ones would only fill memory
         cut |= new_game & truncated & ~finished
         finished |= new_game
         last_frame_number = info["episode_frame_number"].copy()
@@ -314,6 +338,18 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None):
     progress.close()
     envs.close()
     return scores, cut
+
+
+def write_video(path, frames):
+    """RGB screens -> an mp4 at 15 frames/s (each screen is 4 emulator frames: real time), doubled in size."""
+    import cv2
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    height, width = frames[0].shape[:2]
+    video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 15, (2 * width, 2 * height))
+    for frame in frames:
+        video.write(cv2.resize(frame[:, :, ::-1], (2 * width, 2 * height), interpolation=cv2.INTER_NEAREST))
+    video.release()
 
 
 def play_frames(policy, env_id, num_envs=8, steps=64, seed=0):
@@ -391,7 +427,12 @@ if __name__ == "__main__":
     policies = [load_policy(path, args.env_id, args.q_temperature) for path in paths]  # all inputs checked before any game
     rows = []
     for path, (policy, env_id, checkpoint) in zip(paths, policies):
-        scores, cut = evaluate(policy.to(device), env_id, args.n_eval_episodes, args.greedy, args.seed, device, args.max_frames)
+        video_path = None
+        if args.capture_video:
+            name = os.path.splitext(os.path.basename(path))[0]
+            video_path = os.path.join(args.video_dir, f"{name}__{env_id}__{'greedy' if args.greedy else 'sampled'}.mp4")
+        scores, cut = evaluate(policy.to(device), env_id, args.n_eval_episodes, args.greedy, args.seed, device, args.max_frames,
+                               video_path)
         frame_limit = args.max_frames or ale_settings(env_id)["max_num_frames_per_episode"]
         rows.append({"checkpoint": path, "env_id": env_id, "steps": checkpoint.get("global_step"),
                      "mean": round(float(scores.mean()), 2), "std": round(float(scores.std()), 2),
@@ -399,7 +440,8 @@ if __name__ == "__main__":
                      "date": datetime.date.today().isoformat(), "contract": AtariWrapperVectorEnv.contract,
                      "frame_limit": frame_limit, "games_cut": int(cut.sum())})
         cut_note = f" ({cut.sum()} cut short by the {frame_limit:,}-frame limit, scored as they stood)" if cut.any() else ""
-        print(f"{path}: {scores.mean():.1f} +- {scores.std():.1f} over {args.n_eval_episodes} games{cut_note}", flush=True)
+        video_note = f"; game 1 ({scores[0]:.0f} points) recorded in {video_path}" if video_path else ""
+        print(f"{path}: {scores.mean():.1f} +- {scores.std():.1f} over {args.n_eval_episodes} games{cut_note}{video_note}", flush=True)
         append_to_ledger(args.ledger, rows[-1:])
     print(f"\n{'score':>10} {'std':>9} {'steps':>10}  {'env_id':<28} checkpoint")
     for row in sorted(rows, key=lambda r: -r["mean"]):

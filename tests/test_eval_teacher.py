@@ -95,3 +95,19 @@ def test_a_file_for_another_action_count_is_refused(tmp_path):
 def test_a_missing_checkpoint_and_an_unknown_game_are_refused(tiny_teacher):
     assert_one_line_error(run_script("eval_teacher.py", "no/such.pt"), "does not exist")
     assert_one_line_error(run_script("eval_teacher.py", tiny_teacher, "--env-id", "Qbert-v99"), "unknown --env-id")
+
+
+def test_capture_video_records_the_first_scored_game_in_colour(tiny_teacher, tmp_path):
+    import cv2
+
+    result = run_script("eval_teacher.py", tiny_teacher, "--n-eval-episodes", 2, "--capture-video", "--video-dir", tmp_path,
+                        "--ledger", tmp_path / "ledger.csv")
+    assert result.returncode == 0, result.stderr
+    (video,) = tmp_path.glob("*.mp4")
+    assert f"recorded in {video}" in result.stdout
+    capture = cv2.VideoCapture(str(video))
+    frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, frames // 2)
+    ok, frame = capture.read()
+    assert ok and frame.shape == (420, 320, 3) and frames > 100  # whole game, full screen doubled
+    assert (frame[:, :, 0].astype(int) - frame[:, :, 2].astype(int)).any()  # colour, not grey

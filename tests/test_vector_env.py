@@ -148,3 +148,12 @@ def test_a_life_loss_terminates_the_episode_but_the_game_goes_on():
 def test_every_script_carries_the_same_contract(script):
     module = importlib.import_module(script)
     assert inspect.getsource(module.AtariWrapperVectorEnv) == inspect.getsource(ppo_atari.AtariWrapperVectorEnv)
+
+
+def test_the_colour_twin_plays_the_same_game_as_game_0():
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=2, seed=7, colour_video=True)
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # through lost lives: the twin takes the forced steps too
+        obs, *_ = envs.step(rng.integers(4, size=2))
+        grey = cv2.resize(cv2.cvtColor(envs.colour_frames[-1], cv2.COLOR_RGB2GRAY), (84, 84), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(grey, obs[0, -1])
