@@ -101,7 +101,7 @@ def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoo
             warnings.simplefilter("ignore", RuntimeWarning)
             mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
         final = np.mean([ratio(r) for r in runs])
-        (line,) = axis.plot(grid, mean, color=COLOURS.get(variant), label=f"{variant} ({len(runs)} seeds, final {final:.0%})")
+        (line,) = axis.plot(grid, mean, color=COLOURS.get(variant), label=f"{variant} ({len(runs)} seed{'s' if len(runs) != 1 else ''}, final {final:.0%})")
         axis.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
     axis.axhline(teacher_score, color="black", linestyle="--", label=f"teacher, sampled ({teacher_score:.0f})")
     axis.set_title(title)
@@ -203,7 +203,10 @@ def main(results, out_dir):
         if tier in ("100k", "500k"):
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
             matrices, keys, seeds = score_matrices(by_tier[tier], variants)
-            if seeds and "distill" in matrices:
+            if len(seeds) < 2:
+                lines += [f"Aggregate: waits for 2 or more seeds in every cell and script (now: {len(seeds)}); one run per "
+                          "cell gives bootstrap intervals of zero width, which would say nothing.", ""]
+            elif "distill" in matrices:
                 iqm_by_tier[tier] = iqm_intervals(matrices)
                 poi_by_tier[tier] = improvement_probabilities(matrices)
                 lines += [f"Aggregate over {len(keys)} game x teacher cells and seeds {', '.join(map(str, seeds))} (rliable, "
