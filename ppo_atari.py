@@ -63,7 +63,7 @@ class Args:
     cuda: bool = True
     """use CUDA when it is available"""
     capture_video: bool = False
-    """save videos of the first environment's games (84x84 agent view) to `runs/<run>/videos`"""
+    """save videos of the first environment's games 1, 8, 27, ... in full colour to `runs/<run>/videos`"""
     env_id: str = "BreakoutNoFrameskip-v4"
     """any Atari id gymnasium + ale-py know (`*NoFrameskip-v4`, `ALE/*-v5`)"""
     total_timesteps: int = 10_000_000
@@ -391,7 +391,7 @@ if __name__ == "__main__":
     run_name = checkpoint["run_name"] if exact_resume else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     # A resumed run carries on in the folder its checkpoint lives in (moved or not).
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
-    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed, colour_video=args.capture_video)  # validates --env-id first
     os.makedirs(run_dir, exist_ok=True)
 
     random.seed(args.seed)
@@ -451,7 +451,7 @@ if __name__ == "__main__":
     game_return = np.zeros(args.num_envs)
     game_length = np.zeros(args.num_envs, dtype=np.int64)
     last_frame_number = info["episode_frame_number"].copy()
-    video_frames, games_finished = [], 0
+    games_finished = 0
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
@@ -472,6 +472,7 @@ if __name__ == "__main__":
             actions[step] = action
             logprobs[step] = logprob
 
+            frames_before = len(envs.colour_frames)
             next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
             rewards[step] = torch.from_numpy(np.sign(reward)).to(device)  # reward clipping, training only
             next_obs = torch.from_numpy(next_obs_np).to(device)
@@ -479,8 +480,9 @@ if __name__ == "__main__":
 
             game_return += reward
             game_length += 1
-            if args.capture_video and (games_finished + 1) ** (1 / 3) % 1 == 0:  # games 1, 8, 27, ...
-                video_frames.append(next_obs_np[0, -1])
+            recording = (games_finished + 1) ** (1 / 3) % 1 == 0  # games 1, 8, 27, ... of env 0
+            if args.capture_video and not recording and not info["episode_frame_number"][0] < last_frame_number[0]:
+                envs.colour_frames.clear()  # keep only the screens of recorded games
             new_game = info["episode_frame_number"] < last_frame_number
             last_frame_number = info["episode_frame_number"].copy()
             for i in np.flatnonzero(new_game):
@@ -488,16 +490,16 @@ if __name__ == "__main__":
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
                 writer.add_scalar("charts/episodic_length", game_length[i], global_step)
                 if i == 0:
-                    if video_frames:
+                    if args.capture_video and recording:
                         os.makedirs(os.path.join(run_dir, "videos"), exist_ok=True)
                         import cv2  # only needed for --capture-video
 
                         video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{games_finished + 1}.mp4"),
-                                                cv2.VideoWriter_fourcc(*"mp4v"), 15, (84, 84), isColor=False)
-                        for frame in video_frames:
-                            video.write(frame)
+                                                cv2.VideoWriter_fourcc(*"mp4v"), 15, (160, 210))  # 15/s: real time
+                        for frame in envs.colour_frames[:frames_before]:
+                            video.write(frame[:, :, ::-1])  # RGB -> OpenCV's BGR
                         video.release()
-                        video_frames = []
+                    del envs.colour_frames[:frames_before]  # what is left starts the next game
                     games_finished += 1
                 game_return[i], game_length[i] = 0.0, 0
 

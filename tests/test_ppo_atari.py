@@ -99,6 +99,12 @@ def test_capture_video_writes_the_first_game_of_the_first_env(tmp_path):
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     videos = list((run_dir / "videos").glob("game-*.mp4"))
     assert [v.name for v in videos] == ["game-1.mp4"] and videos[0].stat().st_size > 1000
+    import cv2
+
+    capture = cv2.VideoCapture(str(videos[0]))
+    ok, frame = capture.read()
+    assert ok and frame.shape == (210, 160, 3) and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) > 50  # the whole game
+    assert (frame[:, :, 0].astype(int) - frame[:, :, 2].astype(int)).any()  # in colour
 
 
 def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tiny_teacher, tmp_path):
