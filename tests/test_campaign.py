@@ -105,6 +105,8 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
             for variant, mean in (("distill", 90.0), ("distill_rnd", 110.0), ("distill_rnd_uncertainty", 100.0)):
                 results.append(synthetic_result("100k", game, "bad", variant, seed, mean))
             results.append(synthetic_result("compression", game, "bad", "width0.5", seed, 80.0))
+    for seed in (1, 2):
+        results.append(synthetic_result("ablation", "BeamRiderNoFrameskip-v4", "bad", "curiosity_only", seed, 10.0))
     campaign_report.main(results, str(tmp_path))
     table = (tmp_path / "results.md").read_text()
     # AUC: the curve 11, 22, ..., 110 (one game every 100 steps) on a 40-point grid with a 100-step trailing
@@ -112,5 +114,7 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     assert "| MsPacmanNoFrameskip-v4 | bad (100) | distill_rnd | 3 | 110 +- 0 | 110% | 110% to 110% | 56 | 0.80 |" in table
     assert "| distill | 90% | 90% to 90% | - | - |" in table  # IQM of identical seeds, no interval width
     assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table
-    for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png"):
+    assert "| BeamRiderNoFrameskip-v4 | bad (100) | curiosity_only | 2 | 10 +- 0 | 10% |" in table
+    for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png",
+                   "ablation_BeamRiderNoFrameskip-v4_bad.png"):
         assert (tmp_path / figure).stat().st_size > 10_000, figure
