@@ -2,6 +2,7 @@
 
     python benchmark/campaign.py run                 # run what is missing, one run at a time
     python benchmark/campaign.py run --dry-run       # the plan: done / resume / score / start, and the time left
+    python benchmark/campaign.py run --workers 6     # several runs at a time (a GPU machine's 16 cores)
     python benchmark/campaign.py report              # figures and tables from the committed results -> docs/campaign/
 
 The grid (tiers, in the order they run):
@@ -52,7 +53,7 @@ class Args:
     command: tyro.conf.Positional[Literal["run", "report"]]
     """run: train and score what is missing; report: figures and tables from the results"""
     tiers: tuple[str, ...] = tuple(TIERS)
-    """tiers to run, in this order (100k, ablation, compression, 500k; `smoke` is a 256-step check)"""
+    """tiers to run, in this order (100k, ablation, compression, 500k; `smoke`: two 256-step runs, a check)"""
     results_dir: str = "results/campaign"
     """where the compact per-run results live (committed)"""
     runs_root: str = os.path.join(os.path.expanduser("~"), "runs", "campaign")
@@ -69,6 +70,10 @@ class Args:
     """(run) print the plan and the time it needs, run nothing"""
     max_runs: int = 0
     """(run) stop after this many runs (0: all)"""
+    workers: int = 1
+    """(run) runs at a time, each in a process of its own (a GPU machine's cores want several)"""
+    only: str = ""
+    """(run) just this run of the grid, by its key (tier/game/teacher/variant/seed<k>): how --workers starts each"""
 
 
 @dataclass
@@ -101,9 +106,9 @@ def grid(tiers, levels):
     """The runs of `tiers`, seed-major within a tier so that a partial tier is balanced across its cells."""
     specs = []
     for tier in tiers:
-        if tier == "smoke":
-            specs.append(Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 256, "distill.py",
-                              ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]))
+        if tier == "smoke":  # two tiny runs: a check of the machinery, not a result
+            specs += [Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", seed, 256, "distill.py",
+                           ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
         for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3}.get(tier, 0)):
             for game in GAMES:
                 game_levels = levels.get(game, [])
@@ -197,7 +202,7 @@ def write_result(spec, checkpoint, args):
 
 
 def run(args):
-    specs = grid(args.tiers, shipped_levels())
+    specs = [spec for spec in grid(args.tiers, shipped_levels()) if not args.only or spec.key == args.only]
     plans = [(spec, *plan(spec, args.results_dir, args.runs_root)) for spec in specs]
     todo = [(spec, action, where) for spec, action, where in plans if action != "done"]
     measured = {}
@@ -207,12 +212,16 @@ def run(args):
     sps = {script: float(np.median(measured[script])) if script in measured else CPU_SPS[script.removesuffix(".py")]
            for script in SCRIPTS.values()}
     hours = sum(spec.steps / sps[spec.script] / 3600 + 1 / 60 for spec, _, _ in todo)
-    print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h on this "
-          f"machine, one run at a time, at " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items()) + " steps/s)")
+    if not args.only:
+        print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h on this "
+              f"machine, one run at a time, at " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items()) + " steps/s)",
+              flush=True)
     if args.dry_run:
         for spec, action, where in plans:
             print(f"  {action:<6} {spec.key}")
         return
+    if args.workers > 1:
+        return run_in_parallel(args, [spec for spec, _, _ in todo][: args.max_runs or None])
     child = []
 
     def stop(signum, frame):  # the run in flight saves last.pt; the next `run` resumes it
@@ -251,6 +260,28 @@ def run(args):
         print(f"[{count + 1}/{len(todo)}] {spec.key}: {result['mean']:.0f} over {len(result['scores'])} games "
               f"= {result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher ({(time.time() - started) / 60:.1f} min)",
               flush=True)
+
+
+def run_in_parallel(args, specs):
+    """`--workers` runs at a time, each a `campaign.py run --only KEY` of its own: it trains, scores, writes (and
+    commits) its result, and on SIGINT/SIGTERM saves its checkpoint like a single run."""
+    command = [sys.executable, os.path.abspath(__file__), "run", "--results-dir", args.results_dir, "--runs-root", args.runs_root,
+               "--score-games", str(args.score_games), "--threads", str(args.threads), "--tiers", *args.tiers,
+               *(["--commit"] if args.commit else [])]
+    running, stopping = [], []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+        for process in running:
+            process.send_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while (specs and not stopping) or running:
+        while specs and not stopping and len(running) < args.workers:
+            running.append(subprocess.Popen([*command, "--only", specs.pop(0).key], cwd=ROOT))
+        time.sleep(1)
+        running = [process for process in running if process.poll() is None]
 
 
 def load_results(results_dir):

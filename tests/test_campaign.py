@@ -47,17 +47,18 @@ def test_plan_skips_finished_runs_resumes_interrupted_ones_and_scores_trained_on
     assert campaign.plan(spec, results, runs) == ("done", None)
 
 
-def test_a_run_writes_a_compact_result_and_running_again_does_nothing(tmp_path):
+def test_runs_write_compact_results_in_parallel_and_running_again_does_nothing(tmp_path):
     where = ["--results-dir", tmp_path / "results", "--runs-root", tmp_path / "runs", "--score-games", 2]
-    first = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", *where)
+    first = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", "--workers", 2, *where)
     assert first.returncode == 0, first.stderr
-    (path,) = (tmp_path / "results").rglob("seed1.json")
-    result = json.loads(path.read_text())
+    paths = sorted((tmp_path / "results").rglob("seed*.json"))
+    assert [p.name for p in paths] == ["seed1.json", "seed2.json"]
+    result = json.loads(paths[0].read_text())
     assert len(result["scores"]) == 2 and result["mean"] == np.mean(result["scores"])
     assert result["teacher_sampled_mean"] > 0 and result["teacher_contract"] == "sb3_atari_wrapper"
-    assert "charts/teacher_agreement" in result["scalars"] and path.stat().st_size < 20_000
+    assert "charts/teacher_agreement" in result["scalars"] and paths[0].stat().st_size < 20_000
     again = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", *where)
-    assert "1 of 1 runs done, 0 to do" in again.stdout and "seed1:" not in again.stdout
+    assert "2 of 2 runs done, 0 to do" in again.stdout and "seed1:" not in again.stdout
 
 
 def test_an_unknown_tier_is_refused():
