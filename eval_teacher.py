@@ -1,16 +1,16 @@
 """Score Atari policies over whole games and keep a CSV ledger of the results.
 
-Takes checkpoints of this project (ppo_atari.py teachers, distill*.py students) and
-stable-baselines3 / RL-Zoo PPO `CnnPolicy` .zip files (the seed project's teachers), as paths,
-directories or globs. Each is played for `--n-eval-episodes` whole games (all lives) on the
-same preprocessing as training (the AtariWrapperVectorEnv contract, rewards unclipped), greedy
-by default. A table sorted by score is printed and one row per checkpoint is appended to the
-ledger, which the distill scripts read as the teacher's reference score.
+Takes checkpoints of this project (ppo_atari.py teachers, distill*.py students), stable-baselines3 /
+RL-Zoo PPO, A2C and DQN `CnnPolicy` .zip files (the seed project's teachers were SB3 PPO zips) and
+CleanRL's dqn_atari.py `.cleanrl_model` files, as paths, directories or globs. Each is played for
+`--n-eval-episodes` whole games (all lives) on the preprocessing SB3, RL Zoo and CleanRL train on
+(AtariWrapperVectorEnv: SB3's AtariWrapper, FIRE after every lost life; rewards unclipped), greedy by
+default. A table sorted by score is printed and one row per checkpoint is appended to the ledger,
+which the distill scripts read as the teacher's reference score (rows of the same contract only).
 
-SB3 zips are read without SB3 or cloudpickle: the zip's `policy.pth` is a plain state_dict,
+Foreign files are read without SB3 or cloudpickle: an SB3 zip's `policy.pth` is a plain state_dict,
 loaded with `weights_only=True` and renamed onto the same Nature CNN, so no file can run code.
 """
-
 import csv
 import datetime
 import difflib
