@@ -11,6 +11,7 @@ which the distill scripts read as the teacher's reference score (rows of the sam
 Foreign files are read without SB3 or cloudpickle: an SB3 zip's `policy.pth` is a plain state_dict,
 loaded with `weights_only=True` and renamed onto the same Nature CNN, so no file can run code.
 """
+
 import csv
 import datetime
 import difflib
