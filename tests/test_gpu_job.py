@@ -1,9 +1,11 @@
-"""The prepared GPU teacher job, dry-run on this machine: it continues a shipped rung, stops at its budget,
-and exports what comes back from the device (files under 16 MiB, without optimizer, resumable)."""
+"""The prepared GPU calls, dry-run on this machine. The teacher job continues a shipped rung, stops at its
+budget, and exports what comes back from the device (files under 16 MiB, without optimizer, resumable); the
+campaign call runs what it can in its budget and packs the new results into one file."""
 
 import os
 import subprocess
 import sys
+import tarfile
 
 import torch
 
@@ -26,3 +28,14 @@ def test_the_gpu_job_continues_the_shipped_rung_and_exports_a_resumable_checkpoi
                       "--runs-dir", tmp_path / "runs")
     assert more.returncode == 0, more.stderr
     assert "continuing the rung" in more.stdout
+
+
+def test_the_gpu_campaign_call_packs_the_results_it_made_into_one_file(tmp_path):
+    env = dict(os.environ, BUDGET="120", TIERS="smoke", WORKERS="2", SCORE_GAMES="2", OUT=str(tmp_path / "out"),
+               RESULTS_DIR=str(tmp_path / "results"), PYTHON=sys.executable)
+    result = subprocess.run(["bash", "benchmark/gpu_campaign.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "2 new results" in result.stdout
+    (packed,) = (tmp_path / "out").iterdir()
+    with tarfile.open(packed) as archive:
+        assert sorted(os.path.basename(name) for name in archive.getnames()) == ["seed1.json", "seed2.json"]
