@@ -3,6 +3,7 @@
     python eval_teacher.py runs/<run>/step_1000000.pt            # score it first: greedy...
     python eval_teacher.py runs/<run>/step_1000000.pt --no-greedy   # ...and sampling
     python teachers/ship_teacher.py runs/<run>/step_1000000.pt --level bad --train-wall-time "75 min"
+    python teachers/ship_teacher.py teachers/<game>/bad.pt --level bad --rescore   # new scores only (after both evals)
 
 The shipped file keeps the network in float16 (torso, actor and the 513-number value head, no optimizer)
 with the checkpoint's metadata and training args: what distillation needs, and what `ppo_atari.py --resume`
