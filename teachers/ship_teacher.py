@@ -25,7 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import eval_teacher  # noqa: E402  (the project's one checkpoint reader and policy network)
 
-TEACHERS_DIR = os.path.dirname(os.path.abspath(__file__))
 CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "sampled_mean", "sampled_std", "episodes", "eval_date",
               "contract", "command", "machine", "train_wall_time"]
 
@@ -47,6 +46,8 @@ class Args:
     """the eval_teacher.py ledger holding this checkpoint's score"""
     logit_tolerance: float = 0.05
     """largest allowed |fp32 - fp16| logit difference"""
+    teachers_dir: str = os.path.dirname(os.path.abspath(__file__))
+    """the folder of shipped teachers and teachers.csv (this one)"""
 
 
 def training_command(args: dict) -> str:
@@ -80,7 +81,7 @@ if __name__ == "__main__":
     scores = {"mean": score["mean"], "std": score["std"], "sampled_mean": sampled["mean"], "sampled_std": sampled["std"],
               "episodes": min(score["episodes"], sampled["episodes"]), "eval_date": score["date"],
               "contract": eval_teacher.AtariWrapperVectorEnv.contract}
-    table_path = os.path.join(TEACHERS_DIR, "teachers.csv")
+    table_path = os.path.join(args.teachers_dir, "teachers.csv")
     table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
 
     def write_table():
@@ -93,7 +94,7 @@ if __name__ == "__main__":
 
     if args.rescore:
         (row,) = [r for r in table if (r["env_id"], r["level"]) == (checkpoint["env_id"], args.level)] or [None]
-        if row is None or os.path.abspath(os.path.join(TEACHERS_DIR, row["path"])) != os.path.abspath(args.checkpoint):
+        if row is None or os.path.abspath(os.path.join(args.teachers_dir, row["path"])) != os.path.abspath(args.checkpoint):
             eval_teacher.fail(f"{args.checkpoint!r} is not the shipped {args.level} teacher of {checkpoint['env_id']}; "
                               f"--rescore takes a teachers/<game>/<level>.pt listed in teachers.csv")
         row.update(scores)
@@ -117,11 +118,11 @@ if __name__ == "__main__":
         eval_teacher.fail(f"the fp16 policy drifts from fp32 (max diff {max_diff:.4f}, agreement {agreement:.2%}); not shipped")
 
     relative_path = f"{env_id}/{args.level}.pt"
-    os.makedirs(os.path.join(TEACHERS_DIR, env_id), exist_ok=True)
+    os.makedirs(os.path.join(args.teachers_dir, env_id), exist_ok=True)
     payload = {k: checkpoint[k] for k in ("format_version", "architecture", "env_id", "num_actions", "obs_shape",
                                           "global_step", "mean_episodic_return", "args")}
     payload["state_dict"] = state16
-    target = os.path.join(TEACHERS_DIR, relative_path)
+    target = os.path.join(args.teachers_dir, relative_path)
     torch.save(payload, f"{target}.tmp")
     os.replace(f"{target}.tmp", target)
 
