@@ -11,8 +11,11 @@ present in every cell and script of a tier enter an aggregate, so every cell wei
 import os
 import warnings
 
+import ale_py
+import gymnasium as gym
 import matplotlib
 
+gym.register_envs(ale_py)
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -75,14 +78,39 @@ def improvement_probabilities(matrices, baseline="distill", reps=BOOTSTRAP_REPS,
     return {k: (float(points[k]), float(np.ravel(intervals[k])[0]), float(np.ravel(intervals[k])[-1])) for k in pairs}
 
 
-def mean_interval(values, reps=BOOTSTRAP_REPS, seed=0):
-    """The mean of a few seeds' values and its 95% percentile-bootstrap interval."""
+def mean_interval(values):
+    """The mean of a few seeds' values and its 95% Student t-interval (a percentile bootstrap of 2-5 values is
+    too narrow: of two seeds it is their range)."""
+    from scipy import stats
+
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
         return float(values.mean()), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(len(values), size=(reps, len(values)))].mean(axis=1)
-    return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    return float(values.mean()), float(values.mean()) - half, float(values.mean()) + half
+
+
+def difference_interval(values, baseline_values):
+    """mean(values) - mean(baseline_values) and its 95% Welch t-interval (independent seeds, unequal variances)."""
+    from scipy import stats
+
+    a, b = np.asarray(values, dtype=float), np.asarray(baseline_values, dtype=float)
+    difference = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return difference, float("nan"), float("nan")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return difference, difference, difference
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.975, dof) * np.sqrt(va + vb))
+    return difference, difference - half, difference + half
+
+
+def reading(low, high):
+    """What a difference interval says, in words."""
+    if np.isnan(low):
+        return "needs 2+ seeds of each"
+    return "higher" if low > 0 else "lower" if high < 0 else "no detectable difference"
 
 
 def curve_of(result, grid, window):
@@ -166,6 +194,39 @@ def compression_figure(path, rows):
     plt.close(figure)
 
 
+QUALITY_BAR = 0.9  # distill.py with its defaults: >= 90% of every shipped teacher's sampled score within 500k steps
+
+
+def quality_bar(by_tier):
+    """Lines of the quality-bar table: distill.py's mean ratio per game x teacher at 100k and 500k steps."""
+    by_cell = {}
+    for tier in ("100k", "500k"):
+        for key, variants in cells(by_tier.get(tier, [])).items():
+            if "distill" in variants:
+                by_cell.setdefault(key, {})[tier] = [ratio(r) for r in variants["distill"].values()]
+    if not by_cell:
+        return []
+    lines = [f"## The quality bar: distill.py, defaults, >= {QUALITY_BAR:.0%} of the teacher's sampled score within 500k steps", "",
+             "| game | teacher | 100k steps: ratio (seeds, 95% CI) | 500k steps: ratio (seeds, 95% CI) | met |", "|---|---|---|---|---|"]
+    for (game, teacher), tiers in sorted(by_cell.items()):
+        columns = []
+        for tier in ("100k", "500k"):
+            if tier in tiers:
+                mean, low, high = mean_interval(tiers[tier])
+                interval = "" if np.isnan(low) else f", {low:.0%} to {high:.0%}"
+                columns.append(f"{mean:.0%} ({len(tiers[tier])}{interval})")
+            else:
+                columns.append("not run yet")
+        if np.mean(tiers.get("100k", [0])) >= QUALITY_BAR:
+            met = "yes, at 100k"
+        elif "500k" in tiers:
+            met = "yes, at 500k" if np.mean(tiers["500k"]) >= QUALITY_BAR else "**no**"
+        else:
+            met = "not yet (below at 100k; 500k not run yet)"
+        lines.append(f"| {game} | {teacher} | {columns[0]} | {columns[1]} | {met} |")
+    return lines + [""]
+
+
 def main(results, out_dir):
     if not results:
         raise SystemExit("error: no campaign results yet; run `python benchmark/campaign.py run` first")
@@ -201,6 +262,21 @@ def main(results, out_dir):
                                 {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score)
         lines.append("")
         if tier in ("100k", "500k"):
+            lines += ["Each variant against distill.py in the same cell: difference of the mean ratios, 95% Welch t-interval "
+                      "over seeds (a reading per cell; with 5 cells x 2 variants, one interval in ten that excludes 0 is "
+                      "expected by chance at 95%).", "",
+                      "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading |",
+                      "|---|---|---|---|---:|---|---|"]
+            for (game, teacher), variants in sorted(table.items()):
+                baseline = [ratio(r) for r in variants.get("distill", {}).values()]
+                for variant in ("distill_rnd", "distill_rnd_uncertainty"):
+                    if variant in variants and baseline:
+                        values = [ratio(r) for r in variants[variant].values()]
+                        difference, low, high = difference_interval(values, baseline)
+                        interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
+                        lines.append(f"| {game} | {teacher} | {variant} | {len(values)} / {len(baseline)} | "
+                                     f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
+            lines.append("")
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
             matrices, keys, seeds = score_matrices(by_tier[tier], variants)
             if len(seeds) < 2:
@@ -217,6 +293,7 @@ def main(results, out_dir):
                     lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
                 lines.append("")
+    lines += quality_bar(by_tier)
     if iqm_by_tier:
         aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_tier, poi_by_tier)
     if "ablation" in by_tier:
@@ -230,7 +307,7 @@ def main(results, out_dir):
         rows = []
         for (game, teacher), variants in cells(by_tier["compression"]).items():
             full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
-            num_actions = {"MsPacmanNoFrameskip-v4": 9, "QbertNoFrameskip-v4": 6, "BeamRiderNoFrameskip-v4": 9}.get(game, 9)
+            num_actions = gym.make(game).action_space.n
             for variant, runs in [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]:
                 if runs:
                     width = float(variant.removeprefix("width"))

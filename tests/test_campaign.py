@@ -86,10 +86,36 @@ def test_a_variant_better_on_every_run_beats_distill_with_certainty():
     assert odds["distill_rnd"] == pytest.approx((1.0, 1.0, 1.0))
 
 
-def test_mean_interval_of_seeds():
+def test_the_mean_of_seeds_has_the_student_t_interval():
     assert campaign_report.mean_interval([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
-    mean, low, high = campaign_report.mean_interval([1.0, 2.0, 3.0])
-    assert mean == 2.0 and 1.0 <= low < mean < high <= 3.0
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2 degrees of freedom) x sd / sqrt(n)
+    assert campaign_report.mean_interval([1.0, 2.0, 3.0]) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+
+
+def test_a_difference_of_seed_means_has_the_welch_t_interval():
+    # Variances 1/3 and 0 over 3 seeds each: Welch's degrees of freedom are 2, t(0.975, 2) = 4.3027.
+    difference, low, high = campaign_report.difference_interval([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    half = 4.302652729911275 * np.sqrt(1 / 3)
+    assert (difference, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+
+
+def test_a_difference_is_read_as_detectable_only_when_its_interval_excludes_zero():
+    assert campaign_report.reading(0.01, 0.2) == "higher"
+    assert campaign_report.reading(-0.2, -0.01) == "lower"
+    assert campaign_report.reading(-0.1, 0.2) == "no detectable difference"
+    assert campaign_report.difference_interval([1.0], [0.5, 0.6])[1:] == (pytest.approx(np.nan, nan_ok=True),) * 2
+
+
+def test_the_quality_bar_is_met_at_100k_or_500k_steps_or_not_yet():
+    results = [synthetic_result("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 95.0),
+               synthetic_result("100k", "QbertNoFrameskip-v4", "medium", "distill", 1, 30.0),
+               synthetic_result("500k", "QbertNoFrameskip-v4", "medium", "distill", 1, 110.0),
+               synthetic_result("100k", "BeamRiderNoFrameskip-v4", "bad", "distill", 1, 50.0)]
+    by_tier = {tier: [r for r in results if r["tier"] == tier] for tier in ("100k", "500k")}
+    table = "\n".join(campaign_report.quality_bar(by_tier))
+    assert "| MsPacmanNoFrameskip-v4 | bad | 95% (1) | not run yet | yes, at 100k |" in table
+    assert "| QbertNoFrameskip-v4 | medium | 30% (1) | 110% (1) | yes, at 500k |" in table
+    assert "| BeamRiderNoFrameskip-v4 | bad | 50% (1) | not run yet | not yet (below at 100k; 500k not run yet) |" in table
 
 
 def synthetic_result(tier, game, teacher, variant, seed, mean, teacher_score=100.0, steps=1000):
@@ -116,6 +142,8 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     assert "| distill | 90% | 90% to 90% | - | - |" in table  # IQM of identical seeds, no interval width
     assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table
     assert "| BeamRiderNoFrameskip-v4 | bad (100) | curiosity_only | 2 | 10 +- 0 | 10% |" in table
+    assert "| QbertNoFrameskip-v4 | bad | distill_rnd | 3 / 3 | +20 points | +20 to +20 points | higher |" in table
+    assert "| MsPacmanNoFrameskip-v4 | bad | 90% (3, 90% to 90%) | not run yet | yes, at 100k |" in table
     for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png",
                    "ablation_BeamRiderNoFrameskip-v4_bad.png"):
         assert (tmp_path / figure).stat().st_size > 10_000, figure
