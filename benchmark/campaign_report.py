@@ -262,24 +262,40 @@ def main(results, out_dir):
                                 {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score)
         lines.append("")
         if tier in ("100k", "500k"):
-            lines += ["Each variant against distill.py in the same cell: difference of the mean ratios, 95% Welch t-interval "
-                      "over seeds (a reading per cell; with 5 cells x 2 variants, one interval in ten that excludes 0 is "
-                      "expected by chance at 95%).", "",
-                      "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading |",
-                      "|---|---|---|---|---:|---|---|"]
+            names = [v for v in COLOURS if any(v in c for c in table.values())]
+            lines += ["Mean ratio per cell over its seeds, with the 95% t-interval:", "",
+                      "| game | teacher | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+            for (game, teacher), variants in sorted(table.items()):
+                entries = []
+                for variant in names:
+                    if variant not in variants:
+                        entries.append("-")
+                        continue
+                    mean, low, high = mean_interval([ratio(r) for r in variants[variant].values()])
+                    entries.append(f"{mean:.0%}" + ("" if np.isnan(low) else f" ({low:.0%} to {high:.0%})"))
+                lines.append(f"| {game} | {teacher} | " + " | ".join(entries) + " |")
+            comparisons = []
             for (game, teacher), variants in sorted(table.items()):
                 baseline = [ratio(r) for r in variants.get("distill", {}).values()]
                 for variant in ("distill_rnd", "distill_rnd_uncertainty"):
                     if variant in variants and baseline:
                         values = [ratio(r) for r in variants[variant].values()]
-                        difference, low, high = difference_interval(values, baseline)
-                        interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
-                        lines.append(f"| {game} | {teacher} | {variant} | {len(values)} / {len(baseline)} | "
-                                     f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
+                        comparisons.append((game, teacher, variant, len(values), len(baseline), *difference_interval(values, baseline)))
+            lines += [""] if not comparisons else ["", "Each variant against distill.py in the same cell: difference of the mean ratios, 95% Welch t-interval "
+                      f"over seeds. Read per cell: each interval excludes 0 by chance one time in twenty, so among these "
+                      f"{len(comparisons)} the chance that at least one does is {1 - 0.95 ** len(comparisons):.0%}.", "",
+                      "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading |",
+                      "|---|---|---|---|---:|---|---|"]
+            for game, teacher, variant, n_variant, n_baseline, difference, low, high in comparisons:
+                interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
+                lines.append(f"| {game} | {teacher} | {variant} | {n_variant} / {n_baseline} | "
+                             f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
             lines.append("")
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
             matrices, keys, seeds = score_matrices(by_tier[tier], variants)
-            if len(seeds) < 2:
+            if len(variants) < 2:
+                lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
+            elif len(seeds) < 2:
                 lines += [f"Aggregate: waits for 2 or more seeds in every cell and script (now: {len(seeds)}); one run per "
                           "cell gives bootstrap intervals of zero width, which would say nothing.", ""]
             elif "distill" in matrices:

@@ -118,6 +118,13 @@ def test_the_quality_bar_is_met_at_100k_or_500k_steps_or_not_yet():
     assert "| BeamRiderNoFrameskip-v4 | bad | 50% (1) | not run yet | not yet (below at 100k; 500k not run yet) |" in table
 
 
+def test_a_tier_with_distill_py_alone_gets_no_aggregate(tmp_path):
+    results = [synthetic_result("500k", "QbertNoFrameskip-v4", "medium", "distill", seed, 110.0) for seed in (1, 2, 3)]
+    campaign_report.main(results, str(tmp_path))
+    assert "Aggregate: waits for a variant beside distill.py" in (tmp_path / "results.md").read_text()
+    assert not (tmp_path / "aggregate.png").exists()
+
+
 def synthetic_result(tier, game, teacher, variant, seed, mean, teacher_score=100.0, steps=1000):
     return {"tier": tier, "game": game, "teacher": teacher, "variant": variant, "seed": seed, "steps": steps, "mean": mean,
             "scores": [mean] * 3, "teacher_sampled_mean": teacher_score,
@@ -143,6 +150,7 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table
     assert "| BeamRiderNoFrameskip-v4 | bad (100) | curiosity_only | 2 | 10 +- 0 | 10% |" in table
     assert "| QbertNoFrameskip-v4 | bad | distill_rnd | 3 / 3 | +20 points | +20 to +20 points | higher |" in table
+    assert "| MsPacmanNoFrameskip-v4 | bad | 90% (90% to 90%) | 110% (110% to 110%) | 100% (100% to 100%) |" in table
     assert "| MsPacmanNoFrameskip-v4 | bad | 90% (3, 90% to 90%) | not run yet | yes, at 100k |" in table
     for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png",
                    "ablation_BeamRiderNoFrameskip-v4_bad.png"):
