@@ -11,11 +11,8 @@ present in every cell and script of a tier enter an aggregate, so every cell wei
 import os
 import warnings
 
-import ale_py
-import gymnasium as gym
 import matplotlib
 
-gym.register_envs(ale_py)
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -167,8 +164,11 @@ def aggregate_figure(path, iqm_by_tier, poi_by_tier):
     plt.close(figure)
 
 
-def parameter_fraction(width, num_actions):
-    import distill
+def parameter_fraction(width, game):
+    import distill  # registers ale-py's games with gymnasium
+
+    with distill.gym.make(game) as env:
+        num_actions = int(env.action_space.n)
 
     scaled = lambda n: max(1, round(n * width))  # noqa: E731  (distill.py's --student-width)
     student = distill.PolicyCNN(num_actions, (scaled(16), scaled(32), scaled(32)), scaled(256))
@@ -323,11 +323,10 @@ def main(results, out_dir):
         rows = []
         for (game, teacher), variants in cells(by_tier["compression"]).items():
             full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
-            num_actions = gym.make(game).action_space.n
             for variant, runs in [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]:
                 if runs:
                     width = float(variant.removeprefix("width"))
-                    rows.append((game, parameter_fraction(width, num_actions), *mean_interval([ratio(r) for r in runs.values()])))
+                    rows.append((game, parameter_fraction(width, game), *mean_interval([ratio(r) for r in runs.values()])))
         compression_figure(os.path.join(out_dir, "compression.png"), rows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "results.md"), "w") as f:
