@@ -56,6 +56,7 @@ def iqm_intervals(matrices, reps=BOOTSTRAP_REPS, seed=0):
 
     with warnings.catch_warnings():  # arch, under rliable, deprecates the RandomState that makes this reproducible
         warnings.simplefilter("ignore", FutureWarning)
+        np.random.seed(seed)  # rliable 1.2 draws its resamples from numpy's global RNG, whatever random_state says
         points, intervals = rly.get_interval_estimates(matrices, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
                                                        random_state=np.random.RandomState(seed))
     return {k: (float(points[k][0]), float(intervals[k][0][0]), float(intervals[k][1][0])) for k in matrices}
@@ -70,6 +71,7 @@ def improvement_probabilities(matrices, baseline="distill", reps=BOOTSTRAP_REPS,
     pairs = {v: (m, matrices[baseline]) for v, m in matrices.items() if v != baseline}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        np.random.seed(seed)
         points, intervals = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
                                                        random_state=np.random.RandomState(seed))
     return {k: (float(points[k]), float(np.ravel(intervals[k])[0]), float(np.ravel(intervals[k])[-1])) for k in pairs}

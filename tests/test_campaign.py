@@ -73,6 +73,14 @@ def test_iqm_of_known_ratios():
     assert low <= point <= high
 
 
+def test_the_same_results_give_the_same_intervals_every_time():
+    rng = np.random.default_rng(0)
+    matrices = {"distill": rng.uniform(0.5, 1.0, (5, 5)), "distill_rnd": rng.uniform(0.5, 1.0, (5, 5))}
+    assert campaign_report.iqm_intervals(matrices, reps=200) == campaign_report.iqm_intervals(matrices, reps=200)
+    first = campaign_report.improvement_probabilities(matrices, reps=200)
+    assert campaign_report.improvement_probabilities(matrices, reps=200) == first
+
+
 def test_identical_runs_give_a_zero_width_interval_and_even_odds():
     ones = np.ones((5, 3))
     assert campaign_report.iqm_intervals({"distill": ones}, reps=200)["distill"] == pytest.approx((1.0, 1.0, 1.0))
