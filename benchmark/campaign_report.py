@@ -323,12 +323,20 @@ def main(results, out_dir):
                             runs, next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"])
     if "compression" in by_tier:
         rows = []
-        for (game, teacher), variants in cells(by_tier["compression"]).items():
+        lines += ["## Compression: distill.py's student at three widths, 100k steps", "",
+                  "Width 1 is seeds 1-3 of the 100k tier's distill.py in the same cell. Rusu et al. 2016 (DQN teachers, "
+                  "far longer training): " + ", ".join(f"{fraction:.0%} of the parameters {score:.0%}" for fraction, score in RUSU_2016) + ".",
+                  "", "| game | teacher | --student-width | parameters / teacher's | seeds | ratio | 95% CI |", "|---|---|---:|---:|---:|---:|---|"]
+        for (game, teacher), variants in sorted(cells(by_tier["compression"]).items()):
             full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
             for variant, runs in [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]:
                 if runs:
                     width = float(variant.removeprefix("width"))
-                    rows.append((game, parameter_fraction(width, game), *mean_interval([ratio(r) for r in runs.values()])))
+                    fraction, (mean, low, high) = parameter_fraction(width, game), mean_interval([ratio(r) for r in runs.values()])
+                    rows.append((game, fraction, mean, low, high))
+                    interval = "-" if np.isnan(low) else f"{low:.0%} to {high:.0%}"
+                    lines.append(f"| {game} | {teacher} | {width:g} | {fraction:.1%} | {len(runs)} | {mean:.0%} | {interval} |")
+        lines.append("")
         compression_figure(os.path.join(out_dir, "compression.png"), rows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "results.md"), "w") as f:

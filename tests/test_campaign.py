@@ -160,6 +160,9 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     assert "| QbertNoFrameskip-v4 | bad | distill_rnd | 3 / 3 | +20 points | +20 to +20 points | higher |" in table
     assert "| MsPacmanNoFrameskip-v4 | bad | 90% (90% to 90%) | 110% (110% to 110%) | 100% (100% to 100%) |" in table
     assert "| MsPacmanNoFrameskip-v4 | bad | 90% (3, 90% to 90%) | not run yet | yes, at 100k |" in table
+    # Compression: width 1 is the 100k tier's distill.py; 0.5 halves channels and units (a quarter of the parameters).
+    assert "| MsPacmanNoFrameskip-v4 | bad | 1 | 25.2% | 3 | 90% | 90% to 90% |" in table
+    assert "| MsPacmanNoFrameskip-v4 | bad | 0.5 | 6.4% | 3 | 80% | 80% to 80% |" in table
     for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png",
                    "ablation_BeamRiderNoFrameskip-v4_bad.png"):
         assert (tmp_path / figure).stat().st_size > 10_000, figure
