@@ -12,6 +12,7 @@ import os
 import warnings
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -177,16 +178,20 @@ def parameter_fraction(width, game):
     return distill.count_parameters(student) / distill.count_parameters(distill.PolicyCNN(num_actions))
 
 
-def compression_figure(path, rows):
-    """rows: (game, fraction, mean ratio, low, high)."""
+def compression_figure(path, rows, steps):
+    """rows: (game x teacher label, fraction, mean ratio, low, high)."""
     figure, axis = plt.subplots(figsize=(7, 4.5))
-    for game in sorted({r[0] for r in rows}):
-        points = sorted(r[1:] for r in rows if r[0] == game)
+    for label in sorted({r[0] for r in rows}):
+        points = sorted(r[1:] for r in rows if r[0] == label)
         x, mean, low, high = (np.array(c) for c in zip(*points))
-        axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-", capsize=4, label=game)
-    axis.plot(*zip(*RUSU_2016), "k^--", label="Rusu et al. 2016 (DQN teachers)")
+        axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-", capsize=4, label=f"{label}, {steps:,} steps")
+    axis.plot(*zip(*RUSU_2016), "k^--", label="Rusu et al. 2016 (DQN teachers, far longer training)")
     axis.axhline(1.0, color="grey", linestyle=":")
     axis.set_xscale("log")
+    axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axis.set_xticks([0.01, 0.02, 0.04, 0.07, 0.1, 0.25])
+    axis.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     axis.set_xlabel("student parameters / teacher parameters")
     axis.set_ylabel("student / teacher score (mean over seeds, 95% CI)")
     axis.grid(alpha=0.3)
@@ -329,15 +334,16 @@ def main(results, out_dir):
                   "", "| game | teacher | --student-width | parameters / teacher's | seeds | ratio | 95% CI |", "|---|---|---:|---:|---:|---:|---|"]
         for (game, teacher), variants in sorted(cells(by_tier["compression"]).items()):
             full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
-            for variant, runs in [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]:
+            widths = [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]
+            for variant, runs in sorted(widths, key=lambda item: -float(item[0].removeprefix("width"))):
                 if runs:
                     width = float(variant.removeprefix("width"))
                     fraction, (mean, low, high) = parameter_fraction(width, game), mean_interval([ratio(r) for r in runs.values()])
-                    rows.append((game, fraction, mean, low, high))
+                    rows.append((f"{game.removesuffix('NoFrameskip-v4')} {teacher}", fraction, mean, low, high))
                     interval = "-" if np.isnan(low) else f"{low:.0%} to {high:.0%}"
                     lines.append(f"| {game} | {teacher} | {width:g} | {fraction:.1%} | {len(runs)} | {mean:.0%} | {interval} |")
         lines.append("")
-        compression_figure(os.path.join(out_dir, "compression.png"), rows)
+        compression_figure(os.path.join(out_dir, "compression.png"), rows, by_tier["compression"][0]["steps"])
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(text)
