@@ -11,6 +11,9 @@ The grid (tiers, in the order they run):
   compression  3 games x strongest teacher x distill.py `--student-width` 0.5 and 0.25 x 3 seeds, 100k steps
                (width 1 is the 100k tier's distill.py)
   500k         3 games x strongest teacher x the three scripts x 3 seeds, 500k steps
+  compression_500k  compression again at 500k steps on Ms. Pac-Man and Qbert (width 1 is the 500k tier's distill.py):
+               whether the narrow students catch up when given time, as Rusu et al.'s were; BeamRider's
+               matched its teacher at every width by 100k steps
 Every final student is scored like the teachers of teachers.csv: 30 whole games, sampled, on
 eval_teacher.py's game seeds.
 
@@ -42,7 +45,7 @@ sys.path.insert(0, ROOT)
 GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-v4"]
 SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
 LEVELS = ["bad", "medium", "good"]
-TIERS = ["100k", "ablation", "compression", "500k"]
+TIERS = ["100k", "ablation", "compression", "500k", "compression_500k"]
 # Steps/s of each script on a 2-core CPU beside other work, for the estimate of the time left until committed
 # results measure it (the median SPS their runs logged); each run adds about a minute of scoring.
 CPU_SPS = {"distill": 240, "distill_rnd": 170, "distill_rnd_uncertainty": 130}
@@ -53,7 +56,7 @@ class Args:
     command: tyro.conf.Positional[Literal["run", "report"]]
     """run: train and score what is missing; report: figures and tables from the results"""
     tiers: tuple[str, ...] = tuple(TIERS)
-    """tiers to run, in this order (100k, ablation, compression, 500k; `smoke`: two 256-step runs, a check)"""
+    """tiers to run, in this order (100k, ablation, compression, 500k, compression_500k; `smoke`: two 256-step runs, a check)"""
     results_dir: str = "results/campaign"
     """where the compact per-run results live (committed)"""
     runs_root: str = os.path.join(os.path.expanduser("~"), "runs", "campaign")
@@ -109,7 +112,7 @@ def grid(tiers, levels):
         if tier == "smoke":  # two tiny runs: a check of the machinery, not a result
             specs += [Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", seed, 256, "distill.py",
                            ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
-        for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3}.get(tier, 0)):
+        for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3}.get(tier, 0)):
             for game in GAMES:
                 game_levels = levels.get(game, [])
                 if not game_levels:
@@ -121,8 +124,9 @@ def grid(tiers, levels):
                 elif tier == "ablation" and game == "BeamRiderNoFrameskip-v4":
                     specs += [Spec(tier, game, level, "curiosity_only", seed + 1, 100_000, "distill_rnd.py", ["--no-distill"])
                               for level in game_levels]
-                elif tier == "compression":
-                    specs += [Spec(tier, game, strongest, f"width{width}", seed + 1, 100_000, "distill.py", ["--student-width", str(width)])
+                elif tier == "compression" or (tier == "compression_500k" and game != "BeamRiderNoFrameskip-v4"):
+                    steps = 500_000 if tier == "compression_500k" else 100_000
+                    specs += [Spec(tier, game, strongest, f"width{width}", seed + 1, steps, "distill.py", ["--student-width", str(width)])
                               for width in (0.5, 0.25)]
                 elif tier == "500k":
                     specs += [Spec(tier, game, strongest, name, seed + 1, 500_000, script) for name, script in SCRIPTS.items()]

@@ -178,14 +178,16 @@ def parameter_fraction(width, game):
     return distill.count_parameters(student) / distill.count_parameters(distill.PolicyCNN(num_actions))
 
 
-def compression_figure(path, rows, steps):
-    """rows: (game x teacher label, fraction, mean ratio, low, high)."""
+def compression_figure(path, rows):
+    """rows: (game x teacher label, steps, fraction, mean ratio, low, high); a colour per cell, a line style per horizon."""
     figure, axis = plt.subplots(figsize=(7, 4.5))
-    for label in sorted({r[0] for r in rows}):
-        points = sorted(r[1:] for r in rows if r[0] == label)
+    labels, horizons = sorted({r[0] for r in rows}), sorted({r[1] for r in rows})
+    for (label, steps) in sorted({r[:2] for r in rows}, key=lambda key: (horizons.index(key[1]), key[0])):
+        points = sorted(r[2:] for r in rows if r[:2] == (label, steps))
         x, mean, low, high = (np.array(c) for c in zip(*points))
-        axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o-", capsize=4, label=f"{label}, {steps:,} steps")
-    axis.plot(*zip(*RUSU_2016), "k^--", label="Rusu et al. 2016 (DQN teachers, far longer training)")
+        axis.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o" + ["-", "--", ":"][horizons.index(steps) % 3], capsize=4,
+                      color=f"C{labels.index(label)}", label=f"{label}, {steps:,} steps")
+    axis.plot(*zip(*RUSU_2016), "k^-.", label="Rusu et al. 2016 (DQN teachers, far longer training)")
     axis.axhline(1.0, color="grey", linestyle=":")
     axis.set_xscale("log")
     axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
@@ -244,7 +246,7 @@ def main(results, out_dir):
     lines = ["# Campaign results", "", "Made by `python benchmark/campaign.py report` from results/campaign/ "
              f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", ""]
     iqm_by_tier, poi_by_tier = {}, {}
-    for tier in [t for t in ("100k", "500k", "ablation", "compression", "smoke") if t in by_tier]:
+    for tier in [t for t in ("100k", "500k", "ablation", "compression", "compression_500k", "smoke") if t in by_tier]:
         table = cells(by_tier[tier])
         lines += [f"## Tier {tier}", "", "| game | teacher | variant | seeds | score (mean +- sd) | ratio | 95% CI | AUC (mean return) | agreement |",
                   "|---|---|---|---:|---:|---:|---|---:|---:|"]
@@ -326,24 +328,28 @@ def main(results, out_dir):
                     **{v: list(r.values()) for v, r in variants.items()}}
             learning_figure(os.path.join(out_dir, f"ablation_{game}_{teacher}.png"), f"{game}, {teacher} teacher: curiosity only",
                             runs, next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"])
-    if "compression" in by_tier:
-        rows = []
-        lines += ["## Compression: distill.py's student at three widths, 100k steps", "",
-                  "Width 1 is seeds 1-3 of the 100k tier's distill.py in the same cell. Rusu et al. 2016 (DQN teachers, "
+    rows = []
+    for tier, full_tier in (("compression", "100k"), ("compression_500k", "500k")):
+        if tier not in by_tier:
+            continue
+        steps = by_tier[tier][0]["steps"]
+        lines += [f"## Compression: distill.py's student at three widths, {steps:,} steps", "",
+                  f"Width 1 is seeds 1-3 of the {full_tier} tier's distill.py in the same cell. Rusu et al. 2016 (DQN teachers, "
                   "far longer training): " + ", ".join(f"{fraction:.0%} of the parameters {score:.0%}" for fraction, score in RUSU_2016) + ".",
                   "", "| game | teacher | --student-width | parameters / teacher's | seeds | ratio | 95% CI |", "|---|---|---:|---:|---:|---:|---|"]
-        for (game, teacher), variants in sorted(cells(by_tier["compression"]).items()):
-            full = cells(by_tier.get("100k", [])).get((game, teacher), {}).get("distill", {})
+        for (game, teacher), variants in sorted(cells(by_tier[tier]).items()):
+            full = cells(by_tier.get(full_tier, [])).get((game, teacher), {}).get("distill", {})
             widths = [("width1", {s: full[s] for s in sorted(full)[:3]}), *variants.items()]
             for variant, runs in sorted(widths, key=lambda item: -float(item[0].removeprefix("width"))):
                 if runs:
                     width = float(variant.removeprefix("width"))
                     fraction, (mean, low, high) = parameter_fraction(width, game), mean_interval([ratio(r) for r in runs.values()])
-                    rows.append((f"{game.removesuffix('NoFrameskip-v4')} {teacher}", fraction, mean, low, high))
+                    rows.append((f"{game.removesuffix('NoFrameskip-v4')} {teacher}", steps, fraction, mean, low, high))
                     interval = "-" if np.isnan(low) else f"{low:.0%} to {high:.0%}"
                     lines.append(f"| {game} | {teacher} | {width:g} | {fraction:.1%} | {len(runs)} | {mean:.0%} | {interval} |")
         lines.append("")
-        compression_figure(os.path.join(out_dir, "compression.png"), rows, by_tier["compression"][0]["steps"])
+    if rows:
+        compression_figure(os.path.join(out_dir, "compression.png"), rows)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(text)

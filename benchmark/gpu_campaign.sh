@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 BUDGET=${BUDGET:-480}
 WORKERS=${WORKERS:-6}
 THREADS=${THREADS:-2}
-TIERS=${TIERS:-"100k ablation compression 500k"}
+TIERS=${TIERS:-}  # empty: every tier of campaign.py, in its order
 PYTHON=${PYTHON:-python3}
 RESULTS_DIR=${RESULTS_DIR:-results/campaign}
 SCORE_GAMES=${SCORE_GAMES:-30}
@@ -20,7 +20,7 @@ OUT=${OUT:?set OUT to the folder that comes back}
 mkdir -p "$OUT"
 marker=$(mktemp)
 # At the budget, SIGINT: the runs in flight save checkpoints that this machine will not keep; finished ones are written.
-timeout -s INT -k 120 "$BUDGET" $PYTHON benchmark/campaign.py run --tiers $TIERS --workers "$WORKERS" --threads "$THREADS" \
+timeout -s INT -k 120 "$BUDGET" $PYTHON benchmark/campaign.py run ${TIERS:+--tiers $TIERS} --workers "$WORKERS" --threads "$THREADS" \
   --score-games "$SCORE_GAMES" --results-dir "$RESULTS_DIR" --runs-root /tmp/campaign_runs 2>&1 | grep -v 'step/s' | tail -n 40 || true
 new=$(find "$RESULTS_DIR" -name 'seed*.json' -newer "$marker" | sort)
 if [ -z "$new" ]; then echo "no run finished within ${BUDGET}s"; exit 0; fi
