@@ -161,6 +161,7 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table
     assert "| BeamRiderNoFrameskip-v4 | bad (100) | curiosity_only | 2 | 10 +- 0 | 10% |" in table
     assert "| QbertNoFrameskip-v4 | bad | distill_rnd | 3 / 3 | +20 points | +20 to +20 points | higher |" in table
+    assert "among these 4 the chance that at least one does is 19%." in table  # 1 - 0.95^4 of a false reading
     assert "| MsPacmanNoFrameskip-v4 | bad | 90% (90% to 90%) | 110% (110% to 110%) | 100% (100% to 100%) |" in table
     assert "| MsPacmanNoFrameskip-v4 | bad | 90% (3, 90% to 90%) | 120% (3, 120% to 120%) | yes, at 100k |" in table
     # Compression: width 1 is the 100k tier's distill.py; 0.5 halves channels and units (a quarter of the parameters).
