@@ -127,6 +127,14 @@ def test_the_quality_bar_is_met_at_100k_or_500k_steps_or_not_yet():
     assert "| BeamRiderNoFrameskip-v4 | bad | 50% (1) | not run yet | not yet (below at 100k; 500k not run yet) |" in table
 
 
+def test_the_quality_bar_says_a_weaker_teacher_is_not_in_the_500k_grid():
+    results = [synthetic_result("100k", "QbertNoFrameskip-v4", "bad", "distill", 1, 80.0),
+               synthetic_result("100k", "QbertNoFrameskip-v4", "medium", "distill", 1, 95.0)]
+    table = "\n".join(campaign_report.quality_bar({"100k": results}))
+    assert "| QbertNoFrameskip-v4 | bad | 80% (1) | not in the grid (500k runs each game's strongest teacher) | **no** at 100k (500k not in the grid) |" in table
+    assert "| QbertNoFrameskip-v4 | medium | 95% (1) | not run yet | yes, at 100k |" in table
+
+
 def test_a_tier_with_distill_py_alone_gets_no_aggregate(tmp_path):
     results = [synthetic_result("500k", "QbertNoFrameskip-v4", "medium", "distill", seed, 110.0) for seed in (1, 2, 3)]
     campaign_report.main(results, str(tmp_path))
