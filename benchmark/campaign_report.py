@@ -181,7 +181,7 @@ def parameter_fraction(width, game):
 
 def compression_figure(path, rows):
     """rows: (game x teacher label, steps, fraction, mean ratio, low, high); a colour per cell, a line style per horizon."""
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    figure, axis = plt.subplots(figsize=(10, 4.5))
     labels, horizons = sorted({r[0] for r in rows}), sorted({r[1] for r in rows})
     for (label, steps) in sorted({r[:2] for r in rows}, key=lambda key: (horizons.index(key[1]), key[0])):
         points = sorted(r[2:] for r in rows if r[:2] == (label, steps))
@@ -198,7 +198,7 @@ def compression_figure(path, rows):
     axis.set_xlabel("student parameters / teacher parameters")
     axis.set_ylabel("student / teacher score (mean over seeds, 95% CI)")
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: no point hidden
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
