@@ -5,15 +5,16 @@
     python benchmark/campaign.py run --workers 6     # several runs at a time (a GPU machine's 16 cores)
     python benchmark/campaign.py report              # figures and tables from the committed results -> docs/campaign/
 
-The grid (tiers, in the order they run):
-  100k         3 games x {bad, strongest shipped level} x distill / distill_rnd / distill_rnd_uncertainty x 5 seeds
-  ablation     BeamRider x its teachers x curiosity only (`distill_rnd.py --no-distill`) x 5 seeds, 100k steps
-  compression  3 games x strongest teacher x distill.py `--student-width` 0.5 and 0.25 x 3 seeds, 100k steps
-               (width 1 is the 100k tier's distill.py)
-  500k         3 games x strongest teacher x the three scripts x 3 seeds, 500k steps
+The grid (tiers, in the order they run; the teachers of each in TEACHERS):
+  100k         3 games x every teacher level x distill / distill_rnd / distill_rnd_uncertainty x 5 seeds
+  ablation     BeamRider x bad teacher x curiosity only (`distill_rnd.py --no-distill`) x 5 seeds, 100k steps
+  compression  3 games x the first strongest teacher x distill.py `--student-width` 0.5 and 0.25 x 3 seeds, 100k
+               steps (width 1 is the 100k tier's distill.py)
+  500k         3 games x {first strongest, good} teacher x the three scripts x 3 seeds, 500k steps
   compression_500k  compression again at 500k steps on Ms. Pac-Man and Qbert (width 1 is the 500k tier's distill.py):
                whether the narrow students catch up when given time, as Rusu et al.'s were; BeamRider's
                matched its teacher at every width by 100k steps
+A level that is not shipped (teachers/teachers.csv) is left out of the grid.
 Every final student is scored like the teachers of teachers.csv: 30 whole games, sampled, on
 eval_teacher.py's game seeds.
 
@@ -46,8 +47,20 @@ GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-
 SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
 LEVELS = ["bad", "medium", "good"]
 TIERS = ["100k", "ablation", "compression", "500k", "compression_500k"]
+# The teachers of each tier, by game. The campaign began when each game's strongest shipped teacher was `medium`
+# (Ms. Pac-Man, Qbert) or `bad` (BeamRider, "the first strongest"); BeamRider's `medium` and every game's `good`
+# shipped after the ablation and the compression tiers had run. The 100k and 500k tiers, which ask what curiosity
+# and uncertainty add, take the new teachers too; the compression curve keeps its teachers, and so does the
+# ablation (curiosity alone never reads the teacher: another one would change only the ratio's denominator).
 # compression_500k runs where 100k steps left the narrow students still learning; BeamRider's matched its teacher at every width.
-COMPRESSION_500K_GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4"]
+MSPACMAN, QBERT, BEAMRIDER = GAMES
+TEACHERS = {
+    "100k": {MSPACMAN: LEVELS, QBERT: LEVELS, BEAMRIDER: LEVELS},
+    "ablation": {BEAMRIDER: ["bad"]},
+    "compression": {MSPACMAN: ["medium"], QBERT: ["medium"], BEAMRIDER: ["bad"]},
+    "500k": {MSPACMAN: ["medium", "good"], QBERT: ["medium", "good"], BEAMRIDER: ["bad", "good"]},
+    "compression_500k": {MSPACMAN: ["medium"], QBERT: ["medium"]},
+}
 # Steps/s of each script on a 2-core CPU beside other work, for the estimate of the time left until committed
 # results measure it (the median SPS their runs logged); each run adds about a minute of scoring.
 CPU_SPS = {"distill": 240, "distill_rnd": 170, "distill_rnd_uncertainty": 130}
@@ -108,30 +121,25 @@ def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
 
 
 def grid(tiers, levels):
-    """The runs of `tiers`, seed-major within a tier so that a partial tier is balanced across its cells."""
+    """The runs of `tiers` with the shipped `levels` ({game: [level, ...]}), seed-major within a tier so that a
+    partial tier is balanced across its cells."""
     specs = []
     for tier in tiers:
         if tier == "smoke":  # two tiny runs: a check of the machinery, not a result
             specs += [Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", seed, 256, "distill.py",
                            ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
+            continue
+        steps = 500_000 if "500k" in tier else 100_000
         for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3}.get(tier, 0)):
             for game in GAMES:
-                game_levels = levels.get(game, [])
-                if not game_levels:
-                    continue
-                strongest = game_levels[-1]
-                if tier == "100k":
-                    for level in dict.fromkeys([game_levels[0], strongest]):
-                        specs += [Spec(tier, game, level, name, seed + 1, 100_000, script) for name, script in SCRIPTS.items()]
-                elif tier == "ablation" and game == "BeamRiderNoFrameskip-v4":
-                    specs += [Spec(tier, game, level, "curiosity_only", seed + 1, 100_000, "distill_rnd.py", ["--no-distill"])
-                              for level in game_levels]
-                elif tier == "compression" or (tier == "compression_500k" and game in COMPRESSION_500K_GAMES):
-                    steps = 500_000 if tier == "compression_500k" else 100_000
-                    specs += [Spec(tier, game, strongest, f"width{width}", seed + 1, steps, "distill.py", ["--student-width", str(width)])
-                              for width in (0.5, 0.25)]
-                elif tier == "500k":
-                    specs += [Spec(tier, game, strongest, name, seed + 1, 500_000, script) for name, script in SCRIPTS.items()]
+                for level in [level for level in TEACHERS[tier].get(game, []) if level in levels.get(game, [])]:
+                    if tier == "ablation":
+                        specs.append(Spec(tier, game, level, "curiosity_only", seed + 1, steps, "distill_rnd.py", ["--no-distill"]))
+                    elif tier.startswith("compression"):
+                        specs += [Spec(tier, game, level, f"width{width}", seed + 1, steps, "distill.py", ["--student-width", str(width)])
+                                  for width in (0.5, 0.25)]
+                    else:
+                        specs += [Spec(tier, game, level, name, seed + 1, steps, script) for name, script in SCRIPTS.items()]
     return specs
 
 

@@ -4,8 +4,10 @@ The unit of every comparison is a run's score ratio: its 30-game sampled score o
 sampled score on the same game seeds. Aggregates follow Agarwal et al. 2021 (rliable): per script,
 the interquartile mean (IQM) of the ratios over all runs of all game x teacher cells, with 95%
 stratified-bootstrap confidence intervals (runs resampled within each cell), and the probability
-that a variant's run beats a distill.py run of the same cell (with its own interval). Only seeds
-present in every cell and script of a tier enter an aggregate, so every cell weighs the same.
+that a variant's run beats a distill.py run of the same cell (with its own interval). A tier is
+aggregated over all its teachers and, where it has several levels, over each level's cells (the seed
+project's question: does curiosity help more with a good teacher?). Only cells that have every script at
+the seeds the most complete cell has enter, so every cell weighs the same; cells still running wait.
 """
 
 import os
@@ -18,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from campaign import LEVELS  # noqa: E402  (teacher levels, weakest first)
+from campaign import LEVELS, TEACHERS  # noqa: E402  (teacher levels, weakest first; the teachers of each tier)
 from plot import resample  # noqa: E402  (the same resampled learning curve as the quick benchmark)
 
 COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_uncertainty": "tab:green",
@@ -41,14 +43,17 @@ def cells(results):
 
 
 def score_matrices(tier_results, variants):
-    """{variant: (seeds x cells) matrix of score ratios}, over the seeds every cell and variant has."""
+    """{variant: (seeds x cells) matrix of score ratios}, the cells in it, their seeds, and the cells left waiting.
+
+    The seeds are those of the cell with the most seeds that every variant has run; a cell enters if every
+    variant has run all of them (a cell still running its seeds waits rather than shrink the others)."""
     table = cells(tier_results)
-    keys = sorted(table)
-    seed_sets = [set(table[key].get(variant, {})) for key in keys for variant in variants]
-    seeds = sorted(set.intersection(*seed_sets)) if seed_sets else []
+    shared = {key: set.intersection(*[set(table[key].get(variant, {})) for variant in variants]) for key in sorted(table)}
+    seeds = sorted(max(shared.values(), key=len, default=set()))
+    keys = [key for key in shared if shared[key] >= set(seeds)]
     matrices = {variant: np.array([[ratio(table[key][variant][seed]) for key in keys] for seed in seeds]).reshape(len(seeds), len(keys))
                 for variant in variants}
-    return matrices, keys, seeds
+    return matrices, keys, seeds, [key for key in shared if key not in keys]
 
 
 def iqm_intervals(matrices, reps=BOOTSTRAP_REPS, seed=0):
@@ -218,12 +223,9 @@ def quality_bar(by_tier):
         return []
     lines = [f"## The quality bar: distill.py, defaults, >= {QUALITY_BAR:.0%} of the teacher's sampled score within 500k steps", "",
              "| game | teacher | 100k steps: ratio (seeds, 95% CI) | 500k steps: ratio (seeds, 95% CI) | met |", "|---|---|---|---|---|"]
-    # The 500k tier runs each game's strongest teacher only (campaign.grid); the others are not missing runs.
-    strongest = {}
-    for game, teacher in by_cell:
-        strongest[game] = max(strongest.get(game, teacher), teacher, key=LEVELS.index)
+    # The 500k tier runs some of each game's teachers (campaign.TEACHERS); the others are not missing runs.
     for (game, teacher), tiers in sorted(by_cell.items()):
-        in_500k_grid = teacher == strongest[game]
+        in_500k_grid = teacher in TEACHERS["500k"].get(game, [])
         columns = []
         for tier in ("100k", "500k"):
             if tier in tiers:
@@ -231,7 +233,7 @@ def quality_bar(by_tier):
                 interval = "" if np.isnan(low) else f", {low:.0%} to {high:.0%}"
                 columns.append(f"{mean:.0%} ({len(tiers[tier])}{interval})")
             else:
-                columns.append("not run yet" if in_500k_grid else "not in the grid (500k runs each game's strongest teacher)")
+                columns.append("not run yet" if in_500k_grid else "not in the 500k grid")
         if np.mean(tiers.get("100k", [0])) >= QUALITY_BAR:
             met = "yes, at 100k"
         elif "500k" in tiers:
@@ -309,20 +311,27 @@ def main(results, out_dir):
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
             lines.append("")
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
-            matrices, keys, seeds = score_matrices(by_tier[tier], variants)
-            if len(variants) < 2:
-                lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
-            elif len(seeds) < 2:
-                lines += [f"Aggregate: waits for 2 or more seeds in every cell and script (now: {len(seeds)}); one run per "
-                          "cell gives bootstrap intervals of zero width, which would say nothing.", ""]
-            elif "distill" in matrices:
-                iqm_by_tier[tier] = iqm_intervals(matrices)
-                poi_by_tier[tier] = improvement_probabilities(matrices)
-                lines += [f"Aggregate over {len(keys)} game x teacher cells and seeds {', '.join(map(str, seeds))} (rliable, "
-                          f"{BOOTSTRAP_REPS} stratified bootstrap resamples):", "",
+            levels = [level for level in LEVELS if sum(teacher == level for _, teacher in table) >= 2]
+            groups = [("every teacher", by_tier[tier])] + ([(f"{level} teachers", [r for r in by_tier[tier] if r["teacher"] == level])
+                                                             for level in levels] if len({t for _, t in table}) > 1 else [])
+            for group, group_results in groups:
+                matrices, keys, seeds, waiting = score_matrices(group_results, variants)
+                waits = "; waiting for more seeds: " + ", ".join(f"{game} {teacher}" for game, teacher in waiting) if waiting else ""
+                if len(variants) < 2:
+                    lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
+                    break
+                if len(seeds) < 2:
+                    lines += [f"Aggregate, {group}: waits for 2 or more seeds in a cell's every script (now: {len(seeds)}); one run per "
+                              "cell gives bootstrap intervals of zero width, which would say nothing.", ""]
+                    continue
+                name = tier if group == "every teacher" else f"{tier}, {group}"
+                iqm_by_tier[name] = iqm_intervals(matrices)
+                poi_by_tier[name] = improvement_probabilities(matrices)
+                lines += [f"Aggregate, {group}: {len(keys)} game x teacher cell{'s' if len(keys) != 1 else ''}, seeds "
+                          f"{', '.join(map(str, seeds))}{waits} (rliable, {BOOTSTRAP_REPS} stratified bootstrap resamples):", "",
                           "| variant | IQM ratio | 95% CI | P(beats distill.py) | 95% CI |", "|---|---:|---|---:|---|"]
-                for variant, (point, low, high) in iqm_by_tier[tier].items():
-                    p = poi_by_tier[tier].get(variant)
+                for variant, (point, low, high) in iqm_by_tier[name].items():
+                    p = poi_by_tier[name].get(variant)
                     lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
                 lines.append("")

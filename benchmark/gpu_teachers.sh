@@ -7,7 +7,9 @@
 #   python3 -m pip install -q --no-index --no-deps --target /tmp/site .wheels/*.whl && PYTHONPATH=/tmp/site bash benchmark/gpu_teachers.sh
 # Dry run on any machine (its test): BUDGET=20 NUM_ENVS=4 NUM_MINIBATCHES=2 OUT=/tmp/out bash benchmark/gpu_teachers.sh
 #
-# Each game continues from its strongest shipped rung (teachers/<game>/<level>.pt: weights and step; Adam's
+# A rerun of the same command while the machine is still warm (30 s after a call) continues each game's own last.pt
+# exactly (optimizer, schedule, TensorBoard curves); set BUDGET to what the lease has left.
+# Otherwise each game continues from its strongest shipped rung (teachers/<game>/<level>.pt: weights and step; Adam's
 # moments are rebuilt, see ppo_atari.py --resume), or starts if none ships, towards TOTAL steps with NUM_ENVS
 # x 128-step rollouts in NUM_MINIBATCHES minibatches (64 x 128 in 32: CleanRL's 256-sample minibatches and
 # gradient steps per sample, 8x fewer model calls per step). At BUDGET, SIGINT makes each save last.pt.
@@ -41,6 +43,9 @@ games=($GAMES)
 threads=$(( $(nproc) / ${#games[@]} > 0 ? $(nproc) / ${#games[@]} : 1 ))
 echo "$(date -u +%FT%TZ) ${#games[@]} games, $threads threads each, ${BUDGET}s of training on $(nproc) cores$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader | sed 's/^/, /')"
 for game in "${games[@]}"; do
+  # A rerun on the same (still warm) machine continues its own last.pt exactly, optimizer and all;
+  # a fresh machine continues the strongest shipped rung (Adam's moments rebuilt), or starts the game.
+  last=$(ls -t "$WORK/$game"/*/last.pt 2>/dev/null | head -n 1 || true)
   rung=$($PYTHON - "$game" <<'EOF'
 import csv, sys
 rows = [r for r in csv.DictReader(open("teachers/teachers.csv")) if r["env_id"] == sys.argv[1]]
@@ -48,14 +53,16 @@ rows.sort(key=lambda r: int(r["steps"]))
 print(f"teachers/{rows[-1]['path']}" if rows else "")
 EOF
 )
-  if [ -n "$rung" ]; then
+  if [ -n "$last" ]; then
+    start=(--resume "$last")
+  elif [ -n "$rung" ]; then
     start=(--resume "$rung" --runs-dir "$WORK/$game")
   else
     start=(--env-id "$game" --runs-dir "$WORK/$game")
   fi
   OMP_NUM_THREADS=$threads PYTHONUNBUFFERED=1 timeout -s INT -k 120 "$BUDGET" \
     $PYTHON ppo_atari.py "${start[@]}" --total-timesteps "$TOTAL" --num-envs "$NUM_ENVS" --num-minibatches "$NUM_MINIBATCHES" \
-    > "$WORK/$game.log" 2>&1 &
+    >> "$WORK/$game.log" 2>&1 &
 done
 wait || true
 

@@ -28,6 +28,16 @@ def test_the_grid_has_every_cell_of_the_issue():
     assert [s.key for s in specs] == list(dict.fromkeys(s.key for s in specs))  # no run twice
 
 
+def test_good_teachers_join_the_100k_and_500k_tiers_and_leave_the_compression_curve_and_ablation_as_they_ran():
+    before = {s.key for s in campaign.grid(campaign.TIERS, LEVELS)}
+    after = campaign.grid(campaign.TIERS, {game: campaign.LEVELS for game in campaign.GAMES})
+    added = [s for s in after if s.key not in before]
+    assert before <= {s.key for s in after}  # every committed result stays in the grid
+    assert {(s.tier, s.teacher) for s in added} == {("100k", "good"), ("100k", "medium"), ("500k", "good")}
+    assert sum(s.tier == "100k" for s in added) == (3 + 1) * 3 * 5  # good everywhere, BeamRider's medium
+    assert sum(s.tier == "500k" for s in added) == 3 * 3 * 3
+
+
 def test_seed_one_of_every_cell_runs_before_any_seed_two():
     seeds = [s.seed for s in campaign.grid(["100k"], LEVELS)]
     assert seeds == sorted(seeds)
@@ -116,13 +126,13 @@ def test_a_difference_is_read_as_detectable_only_when_its_interval_excludes_zero
 
 
 def test_the_quality_bar_is_met_at_100k_or_500k_steps_or_not_yet():
-    results = [synthetic_result("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 95.0),
+    results = [synthetic_result("100k", "MsPacmanNoFrameskip-v4", "good", "distill", 1, 95.0),
                synthetic_result("100k", "QbertNoFrameskip-v4", "medium", "distill", 1, 30.0),
                synthetic_result("500k", "QbertNoFrameskip-v4", "medium", "distill", 1, 110.0),
                synthetic_result("100k", "BeamRiderNoFrameskip-v4", "bad", "distill", 1, 50.0)]
     by_tier = {tier: [r for r in results if r["tier"] == tier] for tier in ("100k", "500k")}
     table = "\n".join(campaign_report.quality_bar(by_tier))
-    assert "| MsPacmanNoFrameskip-v4 | bad | 95% (1) | not run yet | yes, at 100k |" in table
+    assert "| MsPacmanNoFrameskip-v4 | good | 95% (1) | not run yet | yes, at 100k |" in table
     assert "| QbertNoFrameskip-v4 | medium | 30% (1) | 110% (1) | yes, at 500k |" in table
     assert "| BeamRiderNoFrameskip-v4 | bad | 50% (1) | not run yet | not yet (below at 100k; 500k not run yet) |" in table
 
@@ -131,7 +141,7 @@ def test_the_quality_bar_says_a_weaker_teacher_is_not_in_the_500k_grid():
     results = [synthetic_result("100k", "QbertNoFrameskip-v4", "bad", "distill", 1, 80.0),
                synthetic_result("100k", "QbertNoFrameskip-v4", "medium", "distill", 1, 95.0)]
     table = "\n".join(campaign_report.quality_bar({"100k": results}))
-    assert "| QbertNoFrameskip-v4 | bad | 80% (1) | not in the grid (500k runs each game's strongest teacher) | **no** at 100k (500k not in the grid) |" in table
+    assert "| QbertNoFrameskip-v4 | bad | 80% (1) | not in the 500k grid | **no** at 100k (500k not in the grid) |" in table
     assert "| QbertNoFrameskip-v4 | medium | 95% (1) | not run yet | yes, at 100k |" in table
 
 
@@ -140,6 +150,29 @@ def test_a_tier_with_distill_py_alone_gets_no_aggregate(tmp_path):
     campaign_report.main(results, str(tmp_path))
     assert "Aggregate: waits for a variant beside distill.py" in (tmp_path / "results.md").read_text()
     assert not (tmp_path / "aggregate.png").exists()
+
+
+def test_a_cell_still_running_its_seeds_waits_outside_the_aggregate():
+    results = [synthetic_result("100k", game, teacher, variant, seed, 100.0)
+               for game, teacher, seeds in (("MsPacmanNoFrameskip-v4", "bad", (1, 2, 3)), ("QbertNoFrameskip-v4", "bad", (1, 2, 3)),
+                                            ("QbertNoFrameskip-v4", "good", (1,)))
+               for seed in seeds for variant in ("distill", "distill_rnd")]
+    matrices, keys, seeds, waiting = campaign_report.score_matrices(results, ["distill", "distill_rnd"])
+    assert seeds == [1, 2, 3] and waiting == [("QbertNoFrameskip-v4", "good")]
+    assert keys == [("MsPacmanNoFrameskip-v4", "bad"), ("QbertNoFrameskip-v4", "bad")] and matrices["distill"].shape == (3, 2)
+
+
+def test_a_tier_with_several_teacher_levels_is_aggregated_per_level_too(tmp_path):
+    results = [synthetic_result("100k", game, teacher, variant, seed, mean + (20.0 if teacher == "good" and variant == "distill_rnd" else 0))
+               for game in ("MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4") for teacher in ("bad", "good") for seed in (1, 2)
+               for variant, mean in (("distill", 90.0), ("distill_rnd", 90.0))]
+    campaign_report.main(results, str(tmp_path))
+    table = (tmp_path / "results.md").read_text()
+    every, bad, good = (table.index(f"Aggregate, {group}: ") for group in ("every teacher", "bad teachers", "good teachers"))
+    assert "| distill_rnd | 90% | 90% to 90% | 0.50 | 0.50 to 0.50 |" in table[bad:good]  # a tie with distill.py on bad teachers
+    assert "| distill_rnd | 110% | 110% to 110% | 1.00 | 1.00 to 1.00 |" in table[good:]  # and ahead on every good-teacher run
+    assert "Aggregate, good teachers: 2 game x teacher cells, seeds 1, 2 (rliable" in table
+    assert every < bad
 
 
 def synthetic_result(tier, game, teacher, variant, seed, mean, teacher_score=100.0, steps=1000):
