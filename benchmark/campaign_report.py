@@ -149,26 +149,30 @@ def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoo
 
 
 def aggregate_figure(path, iqm_by_tier, poi_by_tier):
-    tiers = list(iqm_by_tier)
-    figure, axes = plt.subplots(1, 2, figsize=(11, 1.2 + 0.9 * sum(len(v) for v in iqm_by_tier.values())))
-    labels, y = [], 0
-    for tier in tiers:
-        for variant, (point, low, high) in iqm_by_tier[tier].items():
-            axes[0].errorbar(point, y, xerr=[[point - low], [high - point]], fmt="o", color=COLOURS.get(variant), capsize=4)
-            if variant in poi_by_tier[tier]:
-                p, lo, hi = poi_by_tier[tier][variant]
-                axes[1].errorbar(p, y, xerr=[[p - lo], [hi - p]], fmt="o", color=COLOURS.get(variant), capsize=4)
-            labels.append(f"{variant} ({tier})")
-            y += 1
+    """One row per aggregate (a tier, or a tier's cells of one teacher level), the scripts side by side in it."""
+    groups = list(iqm_by_tier)
+    figure, axes = plt.subplots(1, 2, figsize=(12, 1.6 + 0.75 * len(groups)))
+    variants = list(dict.fromkeys(v for group in groups for v in iqm_by_tier[group]))
+    offset = {variant: (i - (len(variants) - 1) / 2) * 0.22 for i, variant in enumerate(variants)}
+    for y, group in enumerate(groups):
+        for variant, (point, low, high) in iqm_by_tier[group].items():
+            axes[0].errorbar(point, y + offset[variant], xerr=[[point - low], [high - point]], fmt="o", color=COLOURS.get(variant),
+                             capsize=3, label=variant if y == 0 else None)
+            if variant in poi_by_tier[group]:
+                p, lo, hi = poi_by_tier[group][variant]
+                axes[1].errorbar(p, y + offset[variant], xerr=[[p - lo], [hi - p]], fmt="o", color=COLOURS.get(variant), capsize=3)
+    labels = [group if ", " in group else f"{group}, every teacher" for group in groups]
     for axis in axes:
-        axis.set_yticks(range(len(labels)), labels)
-        axis.invert_yaxis()
-        axis.grid(alpha=0.3)
+        axis.set_yticks(range(len(groups)), labels)
+        axis.set_ylim(len(groups) - 0.5, -0.5)
+        axis.grid(alpha=0.3, axis="x")
+    axes[1].set_yticklabels([])
     axes[0].axvline(1.0, color="black", linestyle="--")
     axes[0].set_xlabel("IQM of student / teacher score (95% CI)")
     axes[1].axvline(0.5, color="black", linestyle="--")
-    axes[1].set_xlabel("P(variant beats distill.py on a cell) (95% CI)")
-    figure.tight_layout()
+    axes[1].set_xlabel("P(variant's run beats distill.py's, same cell) (95% CI)")
+    figure.legend(loc="upper center", ncol=len(variants), frameon=False)
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (1.6 + 0.75 * len(groups))))
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
