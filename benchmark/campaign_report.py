@@ -148,18 +148,18 @@ def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoo
     plt.close(figure)
 
 
-def aggregate_figure(path, iqm_by_tier, poi_by_tier):
+def aggregate_figure(path, iqm_by_group, poi_by_group):
     """One row per aggregate (a tier, or a tier's cells of one teacher level), the scripts side by side in it."""
-    groups = list(iqm_by_tier)
+    groups = list(iqm_by_group)
     figure, axes = plt.subplots(1, 2, figsize=(12, 1.6 + 0.75 * len(groups)))
-    variants = list(dict.fromkeys(v for group in groups for v in iqm_by_tier[group]))
+    variants = list(dict.fromkeys(v for group in groups for v in iqm_by_group[group]))
     offset = {variant: (i - (len(variants) - 1) / 2) * 0.22 for i, variant in enumerate(variants)}
     for y, group in enumerate(groups):
-        for variant, (point, low, high) in iqm_by_tier[group].items():
+        for variant, (point, low, high) in iqm_by_group[group].items():
             axes[0].errorbar(point, y + offset[variant], xerr=[[point - low], [high - point]], fmt="o", color=COLOURS.get(variant),
                              capsize=3, label=variant if y == 0 else None)
-            if variant in poi_by_tier[group]:
-                p, lo, hi = poi_by_tier[group][variant]
+            if variant in poi_by_group[group]:
+                p, lo, hi = poi_by_group[group][variant]
                 axes[1].errorbar(p, y + offset[variant], xerr=[[p - lo], [hi - p]], fmt="o", color=COLOURS.get(variant), capsize=3)
     labels = [group if ", " in group else f"{group}, every teacher" for group in groups]
     for axis in axes:
@@ -257,7 +257,7 @@ def main(results, out_dir):
         by_tier.setdefault(r["tier"], []).append(r)
     lines = ["# Campaign results", "", "Made by `python benchmark/campaign.py report` from results/campaign/ "
              f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", ""]
-    iqm_by_tier, poi_by_tier = {}, {}
+    iqm_by_group, poi_by_group = {}, {}
     for tier in [t for t in ("100k", "500k", "ablation", "compression", "compression_500k", "smoke") if t in by_tier]:
         table = cells(by_tier[tier])
         lines += [f"## Tier {tier}", "", "| game | teacher | variant | seeds | score (mean +- sd) | ratio | 95% CI | AUC (mean return) | agreement |",
@@ -329,19 +329,19 @@ def main(results, out_dir):
                               "cell gives bootstrap intervals of zero width, which would say nothing.", ""]
                     continue
                 name = tier if group == "every teacher" else f"{tier}, {group}"
-                iqm_by_tier[name] = iqm_intervals(matrices)
-                poi_by_tier[name] = improvement_probabilities(matrices)
+                iqm_by_group[name] = iqm_intervals(matrices)
+                poi_by_group[name] = improvement_probabilities(matrices)
                 lines += [f"Aggregate, {group}: {len(keys)} game x teacher cell{'s' if len(keys) != 1 else ''}, seeds "
                           f"{', '.join(map(str, seeds))}{waits} (rliable, {BOOTSTRAP_REPS} stratified bootstrap resamples):", "",
                           "| variant | IQM ratio | 95% CI | P(beats distill.py) | 95% CI |", "|---|---:|---|---:|---|"]
-                for variant, (point, low, high) in iqm_by_tier[name].items():
-                    p = poi_by_tier[name].get(variant)
+                for variant, (point, low, high) in iqm_by_group[name].items():
+                    p = poi_by_group[name].get(variant)
                     lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
                 lines.append("")
     lines += quality_bar(by_tier)
-    if iqm_by_tier:
-        aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_tier, poi_by_tier)
+    if iqm_by_group:
+        aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_group, poi_by_group)
     if "ablation" in by_tier:
         for (game, teacher), variants in cells(by_tier["ablation"]).items():
             main_runs = cells(by_tier.get("100k", [])).get((game, teacher), {})
