@@ -315,15 +315,16 @@ def main(results, out_dir):
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
             lines.append("")
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
-            levels = [level for level in LEVELS if sum(teacher == level for _, teacher in table) >= 2]
-            groups = [("every teacher", by_tier[tier])] + ([(f"{level} teachers", [r for r in by_tier[tier] if r["teacher"] == level])
-                                                             for level in levels] if len({t for _, t in table}) > 1 else [])
+            if len(variants) < 2:
+                lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
+                continue
+            several_levels = len({teacher for _, teacher in table}) > 1
+            levels = [level for level in LEVELS if several_levels and sum(teacher == level for _, teacher in table) >= 2]
+            groups = [("every teacher", by_tier[tier])] + [(f"{level} teachers", [r for r in by_tier[tier] if r["teacher"] == level])
+                                                           for level in levels]
             for group, group_results in groups:
                 matrices, keys, seeds, waiting = score_matrices(group_results, variants)
                 waits = "; waiting for more seeds: " + ", ".join(f"{game} {teacher}" for game, teacher in waiting) if waiting else ""
-                if len(variants) < 2:
-                    lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
-                    break
                 if len(seeds) < 2:
                     lines += [f"Aggregate, {group}: waits for 2 or more seeds in a cell's every script (now: {len(seeds)}); one run per "
                               "cell gives bootstrap intervals of zero width, which would say nothing.", ""]

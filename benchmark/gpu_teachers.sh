@@ -46,19 +46,21 @@ for game in "${games[@]}"; do
   # A rerun on the same (still warm) machine continues its own last.pt exactly, optimizer and all;
   # a fresh machine continues the strongest shipped rung (Adam's moments rebuilt), or starts the game.
   last=$(ls -t "$WORK/$game"/*/last.pt 2>/dev/null | head -n 1 || true)
-  rung=$($PYTHON - "$game" <<'EOF'
+  if [ -n "$last" ]; then
+    start=(--resume "$last")
+  else
+    rung=$($PYTHON - "$game" <<'EOF'
 import csv, sys
 rows = [r for r in csv.DictReader(open("teachers/teachers.csv")) if r["env_id"] == sys.argv[1]]
 rows.sort(key=lambda r: int(r["steps"]))
 print(f"teachers/{rows[-1]['path']}" if rows else "")
 EOF
 )
-  if [ -n "$last" ]; then
-    start=(--resume "$last")
-  elif [ -n "$rung" ]; then
-    start=(--resume "$rung" --runs-dir "$WORK/$game")
-  else
-    start=(--env-id "$game" --runs-dir "$WORK/$game")
+    if [ -n "$rung" ]; then
+      start=(--resume "$rung" --runs-dir "$WORK/$game")
+    else
+      start=(--env-id "$game" --runs-dir "$WORK/$game")
+    fi
   fi
   OMP_NUM_THREADS=$threads PYTHONUNBUFFERED=1 timeout -s INT -k 120 "$BUDGET" \
     $PYTHON ppo_atari.py "${start[@]}" --total-timesteps "$TOTAL" --num-envs "$NUM_ENVS" --num-minibatches "$NUM_MINIBATCHES" \
