@@ -190,7 +190,7 @@ def write_result(spec, checkpoint, args):
     scores, cut = score(checkpoint, spec, args.score_games)
     scalars = read_scalars(os.path.dirname(checkpoint))
     keep = ["charts/episodic_return", "charts/teacher_agreement", "losses/distill_kl", "charts/intrinsic_reward",
-            "charts/teacher_uncertainty", "charts/SPS"]
+            "charts/teacher_uncertainty", "charts/uncertainty_weight", "charts/SPS"]
     row = teacher_row(spec.game, spec.teacher)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {**asdict(spec), "scores": scores, "mean": float(np.mean(scores)), "games_cut": cut,
