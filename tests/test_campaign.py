@@ -215,3 +215,12 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
     for figure in ("100k_MsPacmanNoFrameskip-v4_bad.png", "100k_QbertNoFrameskip-v4_bad.png", "aggregate.png", "compression.png",
                    "ablation_BeamRiderNoFrameskip-v4_bad.png"):
         assert (tmp_path / figure).stat().st_size > 10_000, figure
+
+
+def test_training_games_are_read_per_fifth_of_the_run_as_a_share_of_the_teacher():
+    # Games end every 100 steps with return s / 10 (s the step), the teacher scores 100: the fifths hold the games
+    # at 100 | 200, 300 | 400, 500 | 600, 700 | 800, 900, 1000 (the last step joins the last fifth).
+    result = synthetic_result("100k", "QbertNoFrameskip-v4", "bad", "distill", 1, 100.0)
+    assert campaign_report.training_by_window(result) == pytest.approx([0.10, 0.25, 0.45, 0.65, 0.90])
+    result["scalars"]["charts/episodic_return"] = [[900, 50.0]]
+    assert np.isnan(campaign_report.training_by_window(result)[:4]).all() and campaign_report.training_by_window(result)[4] == 0.5
