@@ -124,14 +124,14 @@ def curve_of(result, grid, window):
     return resample(curve, grid, window) if curve else np.full(len(grid), np.nan)
 
 
-def training_by_window(result, windows=5):
-    """The acting student's training games: mean return in each of `windows` equal spans of the run, over the
-    teacher's sampled score (NaN where a span ended no game). Reads how fast a script learns, not where it ends."""
-    curve = np.array(result["scalars"].get("charts/episodic_return", []), dtype=float).reshape(-1, 2)
-    span = np.minimum((curve[:, 0] * windows // result["steps"]).astype(int), windows - 1)  # the last step joins the last span
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # an empty span's mean is NaN, shown as "-"
-        return np.array([curve[span == k, 1].mean() for k in range(windows)]) / result["teacher_sampled_mean"]
+TRAINING_SPANS = 5  # the training-games table reads each run in fifths
+
+
+def training_by_span(result):
+    """The acting student's training games: mean return of the games that ended in each fifth of the run, over the
+    teacher's sampled score (NaN before the first game). Reads how fast a script learns, not where it ends."""
+    grid = np.arange(1, TRAINING_SPANS + 1) * result["steps"] / TRAINING_SPANS
+    return curve_of(result, grid, result["steps"] / TRAINING_SPANS) / result["teacher_sampled_mean"]
 
 
 def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoothing=0.1):
@@ -324,15 +324,15 @@ def main(results, out_dir):
                 lines.append(f"| {game} | {teacher} | {variant} | {n_variant} / {n_baseline} | "
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
             steps = by_tier[tier][0]["steps"]
-            spans = [f"{k * steps / 5000:g}k-{(k + 1) * steps / 5000:g}k" for k in range(5)]
+            spans = [f"{k * steps / TRAINING_SPANS / 1000:g}k-{(k + 1) * steps / TRAINING_SPANS / 1000:g}k" for k in range(TRAINING_SPANS)]
             lines += ["", "Training games of the acting student, mean share of the teacher's sampled score in each fifth of the run, "
                       "mean over seeds (how fast each script learns; the ratios above are where it ends):", "",
                       "| game | teacher | variant | " + " | ".join(spans) + " |", "|---|---|---|" + "---:|" * len(spans)]
             for (game, teacher), variants in sorted(table.items()):
                 for variant in [v for v in names if v in variants]:
                     with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", category=RuntimeWarning)
-                        shares = np.nanmean([training_by_window(r) for r in variants[variant].values()], axis=0)
+                        warnings.simplefilter("ignore", category=RuntimeWarning)  # a span no seed reached is NaN, shown as "-"
+                        shares = np.nanmean([training_by_span(r) for r in variants[variant].values()], axis=0)
                     lines.append(f"| {game} | {teacher} | {variant} | " + " | ".join("-" if np.isnan(x) else f"{x:.0%}" for x in shares) + " |")
             lines.append("")
             variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]

@@ -218,9 +218,9 @@ def test_the_report_tabulates_cells_and_aggregates_and_draws_every_figure(tmp_pa
 
 
 def test_training_games_are_read_per_fifth_of_the_run_as_a_share_of_the_teacher():
-    # Games end every 100 steps with return s / 10 (s the step), the teacher scores 100: the fifths hold the games
-    # at 100 | 200, 300 | 400, 500 | 600, 700 | 800, 900, 1000 (the last step joins the last fifth).
+    # Games end every 100 steps with return s / 10 (s the step), the teacher scores 100: the fifths (0, 200], (200, 400],
+    # ... hold the games at 100, 200 | 300, 400 | 500, 600 | 700, 800 | 900, 1000.
     result = synthetic_result("100k", "QbertNoFrameskip-v4", "bad", "distill", 1, 100.0)
-    assert campaign_report.training_by_window(result) == pytest.approx([0.10, 0.25, 0.45, 0.65, 0.90])
+    assert campaign_report.training_by_span(result) == pytest.approx([0.15, 0.35, 0.55, 0.75, 0.95])
     result["scalars"]["charts/episodic_return"] = [[900, 50.0]]
-    assert np.isnan(campaign_report.training_by_window(result)[:4]).all() and campaign_report.training_by_window(result)[4] == 0.5
+    assert np.isnan(campaign_report.training_by_span(result)[:4]).all() and campaign_report.training_by_span(result)[4] == 0.5
