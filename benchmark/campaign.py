@@ -14,6 +14,12 @@ The grid (tiers, in the order they run; the teachers of each in TEACHERS):
   compression_500k  compression again at 500k steps on Ms. Pac-Man and Qbert (width 1 is the 500k tier's distill.py):
                whether the narrow students catch up when given time, as Rusu et al.'s were; BeamRider's
                matched its teacher at every width by 100k steps
+  curiosity_dose  Ms. Pac-Man and Qbert x good teacher x distill_rnd.py `--curiosity-coef` 0.03, 0.3, 1, 3 x 3 seeds,
+               100k steps (0.1 is the 100k tier's distill_rnd; distill.py is the dose 0)
+  uncertainty_roles  the same cells x distill_rnd_uncertainty.py `--uncertainty-distill-discount` 0 (uncertainty steers
+               curiosity only) and 0.25 x 3 seeds, 100k steps (0.5 is the 100k tier's)
+  rnd_published  Ms. Pac-Man x good teacher x distill_rnd.py with RND's observation statistics started from 50 x 128
+               random steps per env, as Burda et al. did (`--rnd-init-steps 6400`) x 5 seeds, 100k steps
 A level that is not shipped (teachers/teachers.csv) is left out of the grid.
 Every final student is scored like the teachers of teachers.csv: 30 whole games, sampled, on
 eval_teacher.py's game seeds.
@@ -46,7 +52,7 @@ sys.path.insert(0, ROOT)
 GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-v4"]
 SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
 LEVELS = ["bad", "medium", "good"]
-TIERS = ["100k", "ablation", "compression", "500k", "compression_500k"]
+TIERS = ["100k", "ablation", "compression", "500k", "compression_500k", "curiosity_dose", "uncertainty_roles", "rnd_published"]
 # The teachers of each tier, by game. The campaign began when each game's strongest shipped teacher was `medium`
 # (Ms. Pac-Man, Qbert) or `bad` (BeamRider, "the first strongest"); BeamRider's `medium` and every game's `good`
 # shipped after the ablation and the compression tiers had run. The 100k and 500k tiers, which ask what curiosity
@@ -60,6 +66,15 @@ TEACHERS = {
     "compression": {MSPACMAN: ["medium"], QBERT: ["medium"], BEAMRIDER: ["bad"]},
     "500k": {MSPACMAN: ["medium", "good"], QBERT: ["medium", "good"], BEAMRIDER: ["bad", "good"]},
     "compression_500k": {MSPACMAN: ["medium"], QBERT: ["medium"]},
+    "curiosity_dose": {MSPACMAN: ["good"], QBERT: ["good"]},
+    "uncertainty_roles": {MSPACMAN: ["good"], QBERT: ["good"]},
+    "rnd_published": {MSPACMAN: ["good"]},
+}
+# The settings each sweep tier varies: {tier: (script, flag, values)}. The tiers' defaults (0.1, 0.5, 50) are in 100k.
+SWEEPS = {
+    "curiosity_dose": ("distill_rnd.py", "--curiosity-coef", ["0.03", "0.3", "1", "3"]),
+    "uncertainty_roles": ("distill_rnd_uncertainty.py", "--uncertainty-distill-discount", ["0", "0.25"]),
+    "rnd_published": ("distill_rnd.py", "--rnd-init-steps", ["6400"]),
 }
 # Steps/s of each script on a 2-core CPU beside other work, for the estimate of the time left until committed
 # results measure it (the median SPS their runs logged); each run adds about a minute of scoring.
@@ -130,11 +145,17 @@ def grid(tiers, levels):
                            ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
             continue
         steps = 500_000 if "500k" in tier else 100_000
-        for seed in range({"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3}.get(tier, 0)):
+        seeds = {"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3, "curiosity_dose": 3,
+                 "uncertainty_roles": 3, "rnd_published": 5}
+        for seed in range(seeds.get(tier, 0)):
             for game in GAMES:
                 for level in [level for level in TEACHERS[tier].get(game, []) if level in levels.get(game, [])]:
                     if tier == "ablation":
                         specs.append(Spec(tier, game, level, "curiosity_only", seed + 1, steps, "distill_rnd.py", ["--no-distill"]))
+                    elif tier in SWEEPS:
+                        script, flag, values = SWEEPS[tier]
+                        specs += [Spec(tier, game, level, f"{flag.removeprefix('--')}{value}", seed + 1, steps, script, [flag, value])
+                                  for value in values]
                     elif tier.startswith("compression"):
                         specs += [Spec(tier, game, level, f"width{width}", seed + 1, steps, "distill.py", ["--student-width", str(width)])
                                   for width in (0.5, 0.25)]
@@ -186,6 +207,14 @@ def teacher_row(game, level):
     return row
 
 
+def teacher_file_sha256(game, level):
+    """sha256 of the shipped teacher file, so results against an old and a new `good` never mix under one label."""
+    import hashlib
+
+    with open(os.path.join(ROOT, "teachers", game, f"{level}.pt"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def write_result(spec, checkpoint, args):
     scores, cut = score(checkpoint, spec, args.score_games)
     scalars = read_scalars(os.path.dirname(checkpoint))
@@ -195,6 +224,7 @@ def write_result(spec, checkpoint, args):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {**asdict(spec), "scores": scores, "mean": float(np.mean(scores)), "games_cut": cut,
               "teacher_sampled_mean": float(row["sampled_mean"]), "teacher_contract": row.get("contract", ""),
+              "teacher_steps": int(row["steps"]), "teacher_sha256": teacher_file_sha256(spec.game, spec.teacher),
               "scalars": {tag: scalars[tag] for tag in keep if tag in scalars},
               "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "date": time.strftime("%Y-%m-%d"),
               "commit": commit}
