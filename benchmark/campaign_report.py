@@ -8,10 +8,18 @@ that a variant's run beats a distill.py run of the same cell (with its own inter
 aggregated over all its teachers and, where it has several levels, over each level's cells (the seed
 project's question: does curiosity help more with a good teacher?). Only cells that have every script at
 the seeds the most complete cell has enter, so every cell weighs the same; cells still running wait.
+
+Every comparison with distill.py (the 100k and 500k tiers, the sweeps) is also made on the difference itself: the
+equal-weight mean over cells of (variant's mean ratio - distill.py's), a stratified bootstrap interval that carries the
+teacher's own sampling noise, a stratified permutation test, Holm's correction across the comparisons of one table, and
+at 500k steps an equivalence test (TOST) at +-5 points of the teacher's score. STATISTICS says how, in results.md's words.
 """
 
+import csv
+import functools
 import os
 import warnings
+from collections import Counter
 
 import matplotlib
 import matplotlib.ticker
@@ -20,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from campaign import LEVELS, TEACHERS  # noqa: E402  (teacher levels, weakest first; the teachers of each tier)
+from campaign import LEVELS, ROOT, SWEEPS, TEACHERS  # noqa: E402  (teacher levels, weakest first; the teachers and sweeps of each tier)
 from plot import resample  # noqa: E402  (the same resampled learning curve as the quick benchmark)
 
 COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_uncertainty": "tab:green",
@@ -30,15 +38,61 @@ BOOTSTRAP_REPS = 2000
 RUSU_2016 = [(0.25, 1.08), (0.07, 1.02), (0.04, 0.84)]
 
 
+# The teachers shipped on 2026-11-28 (teachers.csv of commit 859b1c0), which every result ran against until results began
+# to record their teacher's steps and sha256: {(game, level): (steps, sampled_mean, sampled_std, episodes)}. Kept here
+# because teachers.csv moves on when a teacher is retrained, and these results still need their teacher's noise.
+SHIPPED_BEFORE = {
+    ("BeamRiderNoFrameskip-v4", "bad"): (1000448, 554.4, 118.94, 30),
+    ("BeamRiderNoFrameskip-v4", "medium"): (2008064, 642.67, 186.6, 30),
+    ("BeamRiderNoFrameskip-v4", "good"): (2810880, 906.8, 347.15, 30),
+    ("MsPacmanNoFrameskip-v4", "bad"): (1000448, 587.33, 144.89, 30),
+    ("MsPacmanNoFrameskip-v4", "medium"): (1925120, 1502.0, 775.69, 30),
+    ("MsPacmanNoFrameskip-v4", "good"): (3719168, 1764.33, 532.75, 30),
+    ("QbertNoFrameskip-v4", "bad"): (1000448, 790.83, 106.55, 30),
+    ("QbertNoFrameskip-v4", "medium"): (1769472, 3659.17, 1492.57, 30),
+    ("QbertNoFrameskip-v4", "good"): (3506176, 4650.83, 746.06, 30),
+}
+
+
+def teacher_steps(result):
+    """The training steps of the teacher the run distilled (a result without them ran against the one shipped before)."""
+    return result.get("teacher_steps") or SHIPPED_BEFORE[(result["game"], result["teacher"])][0]
+
+
+def teacher_label(result):
+    """The teacher's name in every table: its level for a teacher shipped before, its level and steps for another file, so
+    that results against two teacher files never share a label."""
+    if teacher_steps(result) == SHIPPED_BEFORE[(result["game"], result["teacher"])][0]:
+        return result["teacher"]
+    return f"{result['teacher']} ({teacher_steps(result) / 1e6:.1f}M steps)"
+
+
+@functools.lru_cache(maxsize=None)
+def teacher_relative_se(game, level, steps):
+    """The standard error of a teacher's sampled mean (its sampled_std over sqrt(episodes)) over that mean: the part of every
+    score ratio's denominator that is noise."""
+    rows = {(r["env_id"], r["level"], int(r["steps"])): (float(r["sampled_mean"]), float(r["sampled_std"]), int(r["episodes"]))
+            for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv")))}
+    rows.update({(g, lv, row[0]): row[1:] for (g, lv), row in SHIPPED_BEFORE.items()})
+    if (game, level, steps) not in rows:
+        raise SystemExit(f"error: no sampled_std for the {game} {level} teacher of {steps} steps (teachers.csv, SHIPPED_BEFORE)")
+    mean, std, episodes = rows[(game, level, steps)]
+    return std / np.sqrt(episodes) / mean
+
+
+def relative_se_of(result):
+    return teacher_relative_se(result["game"], result["teacher"], teacher_steps(result))
+
+
 def ratio(result):
     return result["mean"] / result["teacher_sampled_mean"]
 
 
 def cells(results):
-    """{(game, teacher): {variant: {seed: result}}}"""
+    """{(game, teacher label): {variant: {seed: result}}}"""
     table = {}
     for r in results:
-        table.setdefault((r["game"], r["teacher"]), {}).setdefault(r["variant"], {})[r["seed"]] = r
+        table.setdefault((r["game"], teacher_label(r)), {}).setdefault(r["variant"], {})[r["seed"]] = r
     return table
 
 
@@ -117,6 +171,139 @@ def reading(low, high):
     if np.isnan(low):
         return "needs 2+ seeds of each"
     return "higher" if low > 0 else "lower" if high < 0 else "no detectable difference"
+
+
+ALPHA = 0.05  # of each family of tests, and 1 - the level of every uncorrected interval
+EQUIVALENCE_MARGIN = 0.05  # the 500k tier's equivalence test: +-5 points of the teacher's score, in ratio units
+# Resamples and permutations of each difference: a Bonferroni-corrected interval over 30 comparisons reads its 0.08% tails,
+# which 20,000 resamples place on 16 values each.
+DIFFERENCE_REPS = 20_000
+STATISTICS = (
+    "How the differences from distill.py are measured. A comparison's difference is the mean over its game x teacher cells, each "
+    "cell weighing the same, of (the variant's mean ratio - distill.py's mean ratio) over the cell's seeds; 1 point is 1% of "
+    "the teacher's sampled score. Its interval is a stratified percentile bootstrap ({reps:,} resamples): every replicate "
+    "resamples each script's seeds within each cell and draws the teacher's true score once per cell, as a normal around its "
+    "30-game sampled mean with that mean's standard error (teachers.csv: sampled_std / sqrt(30), 2.5% to 9.4% of the score "
+    "for the shipped teachers), shared by every script of the cell as they share the teacher. Within a cell that draw only "
+    "rescales the difference (both scripts divide by the same teacher score), so it widens a difference's interval far less "
+    "than a single script's. The test of no difference is a stratified permutation test ({reps:,} permutations of the "
+    "runs' script labels within each cell, the same equal-weight statistic): exact for any number of seeds, it conditions "
+    "on the teachers' measured scores. Each table is one family: its p-values are Holm-adjusted over the table's "
+    "comparisons (the family size is stated above each table), a reading of higher or lower needs a Holm-adjusted p < "
+    "{alpha:g}, and beside each 95% interval stands the Bonferroni-corrected one (level 1 - {alpha:g}/family size), which "
+    "excludes 0 only where Holm's test would reject too (Holm rejects at least what Bonferroni does; it may reject more, "
+    "and a percentile bootstrap over 3-5 seeds is somewhat narrow, so the test decides). With 5 seeds against 5 in one "
+    "cell the smallest permutation p is 2/252 = 0.008 and with 3 against 3 it is 0.1: single cells cannot pass a "
+    "family's correction, pooled comparisons can. Equivalence (500k): two one-sided permutation tests (TOST) of the "
+    "difference against -{margin:g} and +{margin:g} points (the variant's runs shifted by the margin), p the larger of "
+    "the two, Holm-adjusted over the family; 'equivalent within +-{margin:g} points' only where that passes."
+).format(reps=DIFFERENCE_REPS, alpha=ALPHA, margin=EQUIVALENCE_MARGIN * 100)
+
+
+def resampled_means(values, reps, rng):
+    """Means of `reps` resamples (with replacement, same size) of a cell's seeds."""
+    values = np.asarray(values, dtype=float)
+    return values[rng.integers(0, len(values), (reps, len(values)))].mean(axis=1)
+
+
+def bootstrap_cells(cells_runs, reps=DIFFERENCE_REPS, seed=0, teacher_noise=True):
+    """Stratified bootstrap of each script's mean ratio in each cell.
+
+    cells_runs: [(runs, relative_se)] per cell, `runs` one array of score ratios per script (the cell's seeds), `relative_se`
+    the standard error of the cell's teacher score over that score. Returns a (scripts, reps, cells) array. With
+    teacher_noise each replicate also draws the teacher's true score, once per cell for all its scripts."""
+    rng = np.random.default_rng(seed)
+    replicates = np.empty((len(cells_runs[0][0]), reps, len(cells_runs)))
+    for j, (runs, relative_se) in enumerate(cells_runs):
+        # sampled teacher score / true teacher score = 1 / (1 + relative_se z): the ratios scale by its inverse
+        teacher = 1 + relative_se * rng.standard_normal(reps) if teacher_noise else np.ones(reps)
+        for i, values in enumerate(runs):
+            replicates[i, :, j] = resampled_means(values, reps, rng) / teacher
+    return replicates
+
+
+def percentile_interval(replicates, level):
+    low, high = np.quantile(replicates, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def permutation_p(pairs, shift=0.0, alternative="two-sided", reps=DIFFERENCE_REPS, seed=0):
+    """Stratified permutation test of the equal-weight mean over cells of mean(variant - shift) - mean(baseline).
+
+    pairs: [(variant ratios, baseline ratios)] per cell. The null: within each cell the runs of the two scripts (the
+    variant's moved by `shift`) are exchangeable, so their labels are permuted within cells. alternative: "two-sided",
+    "greater" or "less" (the observed statistic against the permuted ones); p counts the observed arrangement."""
+    rng = np.random.default_rng(seed)
+    observed, permuted = 0.0, np.zeros(reps)
+    for variant, baseline in pairs:
+        runs = np.concatenate([np.asarray(variant, dtype=float) - shift, np.asarray(baseline, dtype=float)])
+        n = len(variant)
+        observed += runs[:n].mean() - runs[n:].mean()
+        shuffled = rng.permuted(np.tile(runs, (reps, 1)), axis=1)
+        permuted += shuffled[:, :n].mean(axis=1) - shuffled[:, n:].mean(axis=1)
+    observed, permuted = observed / len(pairs), permuted / len(pairs)
+    slack = 1e-12  # the same sum added in another order differs in its last bits
+    extreme = {"greater": permuted >= observed - slack, "less": permuted <= observed + slack,
+               "two-sided": np.abs(permuted) >= abs(observed) - slack}[alternative]
+    return float((1 + extreme.sum()) / (1 + reps))
+
+
+def tost_p(pairs, margin=EQUIVALENCE_MARGIN, reps=DIFFERENCE_REPS, seed=0):
+    """Two one-sided tests of equivalence, |difference| < margin: the larger p of "difference > -margin" and "difference < margin"."""
+    return max(permutation_p(pairs, -margin, "greater", reps, seed), permutation_p(pairs, margin, "less", reps, seed))
+
+
+def smallest_p(pairs):
+    """The smallest two-sided p a stratified permutation test of these cells can give: that of the most extreme arrangement
+    (and its mirror where the scripts have as many runs) among all label permutations within the cells."""
+    from math import comb
+
+    arrangements = np.prod([float(comb(len(v) + len(b), len(v))) for v, b in pairs])
+    return (2 if all(len(v) == len(b) for v, b in pairs) else 1) / arrangements
+
+
+def holm(p_values):
+    """Holm's step-down adjusted p-values: the k-th smallest p times (m - k + 1), made non-decreasing, capped at 1."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    out = np.empty(len(p))
+    out[order] = adjusted
+    return out
+
+
+def difference_family(comparisons, equivalence=False, reps=DIFFERENCE_REPS):
+    """One family of comparisons with distill.py, each [(variant ratios, distill.py ratios, teacher relative SE)] per cell.
+
+    Returns a dict per comparison: the difference (equal-weight mean over cells), its 95% interval with and without the
+    teacher's noise, its Bonferroni-corrected interval, the permutation p and its Holm adjustment, and with `equivalence`
+    the TOST p and its Holm adjustment."""
+    corrected_level = 1 - ALPHA / len(comparisons)
+    rows = []
+    for comparison in comparisons:
+        runs = [((variant, baseline), relative_se) for variant, baseline, relative_se in comparison]
+        noisy, exact = (np.subtract(*bootstrap_cells(runs, reps, teacher_noise=noise)).mean(axis=1) for noise in (True, False))
+        pairs = [(variant, baseline) for variant, baseline, _ in comparison]
+        rows.append({"difference": float(np.mean([np.mean(v) - np.mean(b) for v, b in pairs])),
+                     "interval": percentile_interval(noisy, 1 - ALPHA), "interval_teacher_exact": percentile_interval(exact, 1 - ALPHA),
+                     "corrected": percentile_interval(noisy, corrected_level), "p": permutation_p(pairs, reps=reps),
+                     "reachable": smallest_p(pairs) < ALPHA / len(comparisons),
+                     **({"tost_p": tost_p(pairs, reps=reps)} if equivalence else {})})
+    for key in ("p", "tost_p") if equivalence else ("p",):
+        for row, adjusted in zip(rows, holm([row[key] for row in rows])):
+            row[f"holm_{key}"] = float(adjusted)
+    return rows, corrected_level
+
+
+def verdict(row):
+    """A family row in words: a difference only when its Holm-adjusted test passes."""
+    if row["holm_p"] < ALPHA:
+        return "**higher**" if row["difference"] > 0 else "**lower**"
+    return "not established"
+
+
+def points(low, high):
+    return f"{low * 100:+.1f} to {high * 100:+.1f}"
 
 
 def curve_of(result, grid, window):
@@ -223,6 +410,208 @@ def compression_figure(path, rows):
     plt.close(figure)
 
 
+def short(key):
+    """A cell's name in the comparison tables: `MsPacman good`."""
+    game, teacher = key
+    return f"{game.removesuffix('NoFrameskip-v4')} {teacher}"
+
+
+def ordered_labels(keys):
+    """The teacher labels of these cells, weakest level first (a retrained teacher after the one shipped before)."""
+    return sorted({teacher for _, teacher in keys}, key=lambda label: (LEVELS.index(label.split(" (")[0]), label))
+
+
+def cell_relative_se(variants):
+    """The relative standard error of the teacher of a cell ({variant: {seed: result}}); all its runs share that teacher."""
+    return relative_se_of(next(iter(next(iter(variants.values())).values())))
+
+
+def family_lines(comparisons, equivalence=False):
+    """The table of one family of comparisons with distill.py. comparisons: [(what, cells)], cells
+    [(variant ratios, distill.py ratios, teacher relative SE)]; the first is the one whose teacher noise the text spells out."""
+    rows, corrected_level = difference_family([cells_ for _, cells_ in comparisons], equivalence)
+    first = rows[0]
+    reachable = sum(row["reachable"] for row in rows)
+    lines = [f"Family: {len(rows)} comparison{'s' if len(rows) != 1 else ''} with distill.py (Holm-adjusted p; the corrected "
+             f"intervals are Bonferroni's {corrected_level:.2%}). With these seeds {reachable} of them can pass the correction at "
+             f"all (Holm's first step needs p < {ALPHA:g}/{len(rows)}; the smallest permutation p of a comparison is 2 over the "
+             f"number of ways to split its runs, 2/252 for 5 runs against 5 in one cell). The teachers' noise: {comparisons[0][0]}'s 95% interval is "
+             f"{points(*first['interval'])} points with it, {points(*first['interval_teacher_exact'])} with the teachers' scores "
+             "taken as exact.", "",
+             "| comparison | cells, runs (variant / distill.py) | difference | 95% CI | corrected CI | p | Holm p | reading |"
+             + (" TOST p | TOST Holm p | equivalence |" if equivalence else ""),
+             "|---|---|---:|---|---|---:|---:|---|" + ("---:|---:|---|" if equivalence else "")]
+    for (what, cells_), row in zip(comparisons, rows):
+        runs = f"{len(cells_)}, {sum(len(v) for v, _, _ in cells_)} / {sum(len(b) for _, b, _ in cells_)}"
+        line = (f"| {what} | {runs} | {row['difference'] * 100:+.1f} | {points(*row['interval'])} | {points(*row['corrected'])} "
+                f"| {row['p']:.3f} | {row['holm_p']:.3f} | {verdict(row)} |")
+        if equivalence:
+            equivalent = f"**equivalent within +-{EQUIVALENCE_MARGIN * 100:g} points**" if row["holm_tost_p"] < ALPHA else "not shown"
+            line += f" {row['tost_p']:.3f} | {row['holm_tost_p']:.3f} | {equivalent} |"
+        lines.append(line)
+    return lines + [""]
+
+
+def tier_differences(table, equivalence):
+    """The 100k or 500k tier's family: each variant against distill.py over every cell, over each teacher label's cells
+    (where there are several labels) and in each cell, from cells where both scripts have 2+ runs."""
+    comparisons = []
+    for variant in ("distill_rnd", "distill_rnd_uncertainty"):
+        keys = [key for key in sorted(table) if len(table[key].get(variant, {})) >= 2 and len(table[key].get("distill", {})) >= 2]
+        entry = {key: ([ratio(r) for r in table[key][variant].values()], [ratio(r) for r in table[key]["distill"].values()],
+                       cell_relative_se(table[key])) for key in keys}
+        labels = ordered_labels(keys)
+        groups = [("every teacher", keys)] if len(keys) >= 2 else []
+        groups += [(f"{label} teachers", [key for key in keys if key[1] == label]) for label in labels
+                   if len(labels) > 1 and sum(key[1] == label for key in keys) >= 2]
+        comparisons += [(f"{variant}, {group}", [entry[key] for key in group_keys]) for group, group_keys in groups]
+        comparisons += [(f"{variant}, {short(key)}", [entry[key]]) for key in keys]
+    if not comparisons:
+        return []
+    lines = ["Differences from distill.py, corrected for the number of comparisons (pooled rows: the mean over their cells, each "
+             "weighing the same; see the statistics note at the top):", ""]
+    return lines + family_lines(comparisons, equivalence)
+
+
+def cell_mean_intervals(matrices, relative_ses, reps=BOOTSTRAP_REPS):
+    """{variant: (mean over cells of the cell's mean ratio, 95% interval with the teachers' noise, 95% interval with exact
+    teachers)} from balanced (seeds x cells) matrices: the aggregate in which every cell weighs the same."""
+    out = {}
+    for variant, matrix in matrices.items():
+        runs = [((matrix[:, j],), relative_se) for j, relative_se in enumerate(relative_ses)]
+        noisy, exact = (bootstrap_cells(runs, reps, teacher_noise=noise)[0].mean(axis=1) for noise in (True, False))
+        out[variant] = (float(matrix.mean()), percentile_interval(noisy, 0.95), percentile_interval(exact, 0.95))
+    return out
+
+
+def trimmed_runs(matrix, keys):
+    """The runs the IQM leaves out (the lowest and highest quarter of all runs pooled): ({cell: count}, {cell: count})."""
+    flat = matrix.ravel()  # seeds x cells, row by row: a run's cell is its index modulo the number of cells
+    cut = int(0.25 * flat.size)  # scipy's trim_mean, under rliable's IQM, drops this many from each end
+    order = np.argsort(flat, kind="stable")
+    return tuple(Counter(short(keys[i % len(keys)]) for i in ends) for ends in (order[:cut], order[flat.size - cut:]))
+
+
+def trim_line(matrices, keys):
+    parts = []
+    for variant, matrix in matrices.items():
+        low, high = trimmed_runs(matrix, keys)
+        described = lambda counts: ", ".join(f"{cell} {n}" for cell, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"  # noqa: E731
+        parts.append(f"{variant}: lowest {described(low)}; highest {described(high)}")
+    return ["Runs the IQM's trim leaves out (the lowest and highest quarter of all runs pooled, by cell): " + " | ".join(parts) + ".", ""]
+
+
+def final_scalar(result, tag):
+    """The mean of the last quarter of a logged curve (NaN where the run did not log it)."""
+    curve = result["scalars"].get(tag, [])
+    return float(np.mean([v for _, v in curve[-max(1, len(curve) // 4):]])) if curve else float("nan")
+
+
+def learning_auc(result, points=40):
+    """The mean of the acting student's learning curve over the run, over the teacher's sampled score."""
+    grid = np.linspace(result["steps"] / points, result["steps"], points)
+    curve = curve_of(result, grid, 0.1 * result["steps"])
+    return float(np.nanmean(curve)) / result["teacher_sampled_mean"] if np.isfinite(curve).any() else float("nan")
+
+
+# The setting of each sweep that the 100k tier ran: {tier: (that variant, its value)}. distill.py is the sweeps' common zero.
+SWEEP_DEFAULTS = {"curiosity_dose": ("distill_rnd", "0.1"), "uncertainty_roles": ("distill_rnd_uncertainty", "0.5"),
+                  "rnd_published": ("distill_rnd", "50")}
+SWEEP_TITLES = {"curiosity_dose": "Curiosity's dose: distill_rnd.py's --curiosity-coef",
+                "uncertainty_roles": "Uncertainty's two roles: distill_rnd_uncertainty.py's --uncertainty-distill-discount "
+                                     "(0: uncertainty steers curiosity only)",
+                "rnd_published": "RND as published: distill_rnd.py's --rnd-init-steps (50 x 128 = 6400 random steps per env)"}
+
+
+def sweep_runs(tier, sweep_table, main_table):
+    """{cell: [(value, variant, {seed: result})]} of a sweep, its settings by value, the 100k tier's distill.py first (value
+    None) and its default among them; every setting on the seeds the sweep ran in that cell, the teacher the same file."""
+    _, flag, values = SWEEPS[tier]
+    default_variant, default_value = SWEEP_DEFAULTS[tier]
+    out = {}
+    for key, variants in sorted(sweep_table.items()):
+        seeds = set().union(*variants.values())
+        main = main_table.get(key, {})
+        settings = [(None, "distill", main.get("distill", {})), (default_value, default_variant, main.get(default_variant, {}))]
+        settings += [(value, f"{flag.removeprefix('--')}{value}", variants.get(f"{flag.removeprefix('--')}{value}", {})) for value in values]
+        out[key] = [(value, variant, {s: runs[s] for s in sorted(seeds) if s in runs})
+                    for value, variant, runs in sorted(settings, key=lambda item: -1 if item[0] is None else float(item[0]))]
+    return out
+
+
+def sweep_lines(tier, sweep_table, main_table, out_dir):
+    """A sweep tier's section: each setting's behaviour per cell, its difference from distill.py (matched seeds of the 100k
+    tier), and for the curiosity dose the dose-response figure."""
+    _, flag, _ = SWEEPS[tier]
+    by_cell = sweep_runs(tier, sweep_table, main_table)
+    lines = [f"## {SWEEP_TITLES[tier]}", "",
+             f"Tier {tier}, 100,000 steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the 100k tier's runs of the same "
+             "cell and teacher file on the same seeds. Ratio: mean over seeds (95% t-interval); learning: the training games' "
+             "mean return over the run / the teacher's score; agreement and intrinsic reward: the last quarter of the run.", "",
+             f"| game | teacher | {flag} | seeds | ratio | learning | agreement | intrinsic reward |", "|---|---|---|---:|---|---:|---:|---:|"]
+    comparisons, settings = [], {}
+    for key, entries in by_cell.items():
+        baseline = entries[0][2]
+        for value, variant, runs in entries:
+            if not runs:
+                continue
+            mean, low, high = mean_interval([ratio(r) for r in runs.values()])
+            behaviour = [np.nanmean([f(r) for r in runs.values()]) for f in (
+                learning_auc, lambda r: final_scalar(r, "charts/teacher_agreement"), lambda r: final_scalar(r, "charts/intrinsic_reward"))]
+            setting = "distill.py" if value is None else f"{value}" + (" (default)" if variant == SWEEP_DEFAULTS[tier][0] else "")
+            lines.append(f"| {key[0]} | {key[1]} | {setting} | {len(runs)} | {mean:.0%}" + ("" if np.isnan(low) else f" ({low:.0%} to {high:.0%})")
+                         + " | " + " | ".join("-" if np.isnan(x) else f"{x:.2f}" for x in behaviour) + " |")
+            matched = [s for s in runs if s in baseline]
+            if value is not None and len(matched) >= 2:
+                settings.setdefault(setting, []).append(
+                    (key, ([ratio(runs[s]) for s in matched], [ratio(baseline[s]) for s in matched], cell_relative_se({variant: runs}))))
+    lines.append("")
+    for setting, entries in settings.items():
+        if len(entries) >= 2:
+            comparisons.append((f"{flag} {setting}, {len(entries)} cells", [entry for _, entry in entries]))
+        comparisons += [(f"{flag} {setting}, {short(key)}", [entry]) for key, entry in entries]
+    if comparisons:
+        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons)
+    else:
+        lines += ["Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's 100k runs of the same cell "
+                  "and teacher file.", ""]
+    if tier == "curiosity_dose":
+        lines += dose_figure(os.path.join(out_dir, "curiosity_dose.png"), by_cell)
+    return lines
+
+
+def dose_figure(path, by_cell):
+    """Final ratio, learning and agreement against --curiosity-coef on a log axis, a line per cell, distill.py (the dose 0)
+    at the left edge, each point the mean over seeds with its 95% t-interval."""
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    zero = 0.01  # where distill.py's dose 0 is drawn: a log axis has no 0
+    measures = [("final score / teacher's", ratio), ("learning: training return / teacher's", learning_auc),
+                ("teacher agreement, last quarter", lambda r: final_scalar(r, "charts/teacher_agreement"))]
+    for i, (key, entries) in enumerate(by_cell.items()):
+        drawn = [(zero if value is None else float(value), runs) for value, _, runs in entries if runs]
+        x = np.array([dose for dose, _ in drawn]) * 1.06 ** i  # cells side by side, not on top of each other
+        for axis, (label, measure) in zip(axes, measures):
+            mean, low, high = np.array([mean_interval([measure(r) for r in runs.values()]) for _, runs in drawn]).T
+            errors = np.nan_to_num([mean - low, high - mean])  # one seed: no interval
+            axis.errorbar(x, mean, yerr=errors, fmt="o-", capsize=3, color=f"C{i}", label=short(key))
+            axis.set_ylabel(label)
+    for axis in axes:
+        axis.set_xscale("log")
+        axis.set_xticks([zero, 0.03, 0.1, 0.3, 1, 3], ["0\n(distill.py)", "0.03", "0.1\n(default)", "0.3", "1", "3"])
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        axis.axvline(0.018, color="grey", linestyle=":")  # the axis breaks between the dose 0 and the swept doses
+        axis.set_xlabel("--curiosity-coef")
+        axis.grid(alpha=0.3)
+    axes[0].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axes[1].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axes[0].legend(fontsize=8)
+    figure.suptitle("Curiosity's dose, 100k steps (mean over seeds, 95% t-interval)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return ["![curiosity dose](curiosity_dose.png)", ""]
+
+
 QUALITY_BAR = 0.9  # distill.py with its defaults: >= 90% of every shipped teacher's sampled score within 500k steps
 
 
@@ -239,7 +628,7 @@ def quality_bar(by_tier):
              "| game | teacher | 100k steps: ratio (seeds, 95% CI) | 500k steps: ratio (seeds, 95% CI) | met |", "|---|---|---|---|---|"]
     # The 500k tier runs some of each game's teachers (campaign.TEACHERS); the others are not missing runs.
     for (game, teacher), tiers in sorted(by_cell.items()):
-        in_500k_grid = teacher in TEACHERS["500k"].get(game, [])
+        in_500k_grid = teacher.split(" (")[0] in TEACHERS["500k"].get(game, [])  # the level of a `good (10.0M steps)` label
         columns = []
         for tier in ("100k", "500k"):
             if tier in tiers:
@@ -265,8 +654,13 @@ def main(results, out_dir):
     by_tier = {}
     for r in results:
         by_tier.setdefault(r["tier"], []).append(r)
+    shipped = {level: sorted(steps for (_, lv), (steps, *_) in SHIPPED_BEFORE.items() if lv == level) for level in LEVELS}
     lines = ["# Campaign results", "", "Made by `python benchmark/campaign.py report` from results/campaign/ "
-             f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", ""]
+             f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", "",
+             "Teachers: a plain level is the teacher file shipped on 2026-11-28 (" + ", ".join(
+                 f"{level} {steps[0] / 1e6:.1f}-{steps[-1] / 1e6:.1f}M steps" for level, steps in shipped.items())
+             + "); a result against another file is labelled with its level and steps, e.g. `good (10.0M steps)`, and never "
+             "pooled with the first.", "", STATISTICS, ""]
     iqm_by_group, poi_by_group = {}, {}
     for tier in [t for t in ("100k", "500k", "ablation", "compression", "compression_500k", "smoke") if t in by_tier]:
         table = cells(by_tier[tier])
@@ -289,7 +683,8 @@ def main(results, out_dir):
                 lines.append(f"| {game} | {teacher} ({teacher_score:.0f}) | {variant} | {len(runs)} | {np.mean(scores):.0f} +- {np.std(scores):.0f} "
                              f"| {mean:.0%} | {interval} | {auc} | {agreement} |")
             if tier in ("100k", "500k", "smoke"):
-                learning_figure(os.path.join(out_dir, f"{tier}_{game}_{teacher}.png"), f"{game}, {teacher} teacher, {tier} steps",
+                file_label = teacher.replace(" (", "_").replace(" steps)", "")  # `good (10.0M steps)` -> good_10.0M
+                learning_figure(os.path.join(out_dir, f"{tier}_{game}_{file_label}.png"), f"{game}, {teacher} teacher, {tier} steps",
                                 {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score)
         lines.append("")
         if tier in ("100k", "500k"):
@@ -316,13 +711,14 @@ def main(results, out_dir):
             chance = (f" Read per cell: each interval excludes 0 by chance one time in twenty, so among these {tested} the chance "
                       f"that at least one does is {1 - 0.95 ** tested:.0%}.") if tested else ""
             lines += [""] if not comparisons else ["", "Each variant against distill.py in the same cell: difference of the mean ratios, "
-                      f"95% Welch t-interval over seeds.{chance}", "",
+                      f"95% Welch t-interval over seeds, uncorrected.{chance} The corrected family follows the table.", "",
                       "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading |",
                       "|---|---|---|---|---:|---|---|"]
             for game, teacher, variant, n_variant, n_baseline, difference, low, high in comparisons:
                 interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
                 lines.append(f"| {game} | {teacher} | {variant} | {n_variant} / {n_baseline} | "
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
+            lines += [""] + tier_differences(table, equivalence=tier == "500k")
             steps = by_tier[tier][0]["steps"]
             spans = [f"{k * steps / TRAINING_SPANS / 1000:g}k-{(k + 1) * steps / TRAINING_SPANS / 1000:g}k" for k in range(TRAINING_SPANS)]
             lines += ["", "Training games of the acting student, mean share of the teacher's sampled score in each fifth of the run, "
@@ -339,9 +735,9 @@ def main(results, out_dir):
             if len(variants) < 2:
                 lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
                 continue
-            several_levels = len({teacher for _, teacher in table}) > 1
-            levels = [level for level in LEVELS if several_levels and sum(teacher == level for _, teacher in table) >= 2]
-            groups = [("every teacher", by_tier[tier])] + [(f"{level} teachers", [r for r in by_tier[tier] if r["teacher"] == level])
+            labels = ordered_labels(table)
+            levels = [label for label in labels if len(labels) > 1 and sum(teacher == label for _, teacher in table) >= 2]
+            groups = [("every teacher", by_tier[tier])] + [(f"{level} teachers", [r for r in by_tier[tier] if teacher_label(r) == level])
                                                            for level in levels]
             for group, group_results in groups:
                 matrices, keys, seeds, waiting = score_matrices(group_results, variants)
@@ -353,15 +749,24 @@ def main(results, out_dir):
                 name = tier if group == "every teacher" else f"{tier}, {group}"
                 iqm_by_group[name] = iqm_intervals(matrices)
                 poi_by_group[name] = improvement_probabilities(matrices)
+                means = cell_mean_intervals(matrices, [cell_relative_se(table[key]) for key in keys])
                 lines += [f"Aggregate, {group}: {len(keys)} game x teacher cell{'s' if len(keys) != 1 else ''}, seeds "
-                          f"{', '.join(map(str, seeds))}{waits} (rliable, {BOOTSTRAP_REPS} stratified bootstrap resamples):", "",
+                          f"{', '.join(map(str, seeds))}{waits} (rliable, {BOOTSTRAP_REPS} stratified bootstrap resamples). The "
+                          "headline: the mean of the cells' mean ratios, every cell weighing the same, its interval with and without "
+                          "the teachers' noise:", "",
+                          "| variant | mean of cells | 95% CI | 95% CI, teachers exact |", "|---|---:|---|---|"]
+                lines += [f"| {variant} | {mean:.1%} | {low:.1%} to {high:.1%} | {exact_low:.1%} to {exact_high:.1%} |"
+                          for variant, (mean, (low, high), (exact_low, exact_high)) in means.items()]
+                lines += ["", "The same runs by rliable's IQM (which pools the runs of all cells) and probability of improvement:", "",
                           "| variant | IQM ratio | 95% CI | P(beats distill.py) | 95% CI |", "|---|---:|---|---:|---|"]
                 for variant, (point, low, high) in iqm_by_group[name].items():
                     p = poi_by_group[name].get(variant)
                     lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
-                lines.append("")
+                lines += [""] + trim_line(matrices, keys)
     lines += quality_bar(by_tier)
+    for tier in [t for t in SWEEPS if t in by_tier]:
+        lines += sweep_lines(tier, cells(by_tier[tier]), cells(by_tier.get("100k", [])), out_dir)
     if iqm_by_group:
         aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_group, poi_by_group)
     if "ablation" in by_tier:
