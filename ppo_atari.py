@@ -25,10 +25,12 @@ checkpoint format they all read. The algorithm and its hyperparameters are Clean
 import collections
 import dataclasses
 import difflib
+import math
 import os
 import random
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -111,6 +113,8 @@ class Args:
 
 def fail(message: str) -> None:
     """Bad input ends the program with one clear line, never a traceback."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()  # so that the error starts a line of its own, not the progress bar's
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 
@@ -280,7 +284,7 @@ class Agent(nn.Module):
     def get_action_and_value(self, x, action=None):
         hidden = self.features(x)
         logits = self.actor(hidden)
-        probs = Categorical(logits=logits)
+        probs = Categorical(logits=logits, validate_args=False)  # non-finite logits reach the per-iteration check
         if action is None:
             action = probs.sample()
         return action, probs.log_prob(action), probs.entropy(), self.critic(hidden)
@@ -333,7 +337,13 @@ def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iterati
         "torch_rng_state": torch.get_rng_state(),
     }
     tmp_path = f"{path}.tmp"
-    torch.save(payload, tmp_path)
+    try:
+        torch.save(payload, tmp_path)
+    except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
+        if os.path.lexists(tmp_path):
+            os.remove(tmp_path)
+        fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
+             f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
     os.replace(tmp_path, path)
 
 
@@ -358,6 +368,9 @@ if __name__ == "__main__":
         checkpoint = load_checkpoint(args.resume)
         if "args" not in checkpoint:
             fail(f"{args.resume!r} records no training arguments, so it is not a ppo_atari.py checkpoint; resume one of those")
+        if "teacher" in checkpoint or set(checkpoint["args"]) - {f.name for f in dataclasses.fields(Args)}:  # a distill*.py student
+            fail(f"{args.resume!r} is not a ppo_atari.py checkpoint but a student of {checkpoint['args'].get('exp_name', 'another script')}.py "
+                 f"(it records a teacher or flags ppo_atari.py lacks); resume it with the script that wrote it")
         # Hyperparameters come from the run being resumed; the few that may change are taken where given.
         saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
         given = lambda name: any(a.split("=")[0] in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
@@ -367,22 +380,25 @@ if __name__ == "__main__":
     # update runs at learning rate 0 to fill Adam's moments with real gradients (fresh moments would make the
     # first steps lr-sized in every weight, sign(g) * lr, about 10x a settled Adam step).
     from_rung = checkpoint is not None and "optimizer" not in checkpoint
-    if args.total_timesteps <= 0:
-        fail(f"--total-timesteps must be positive, got {args.total_timesteps}")
-    for name, value, valid, rule in [
-        ("learning-rate", args.learning_rate, args.learning_rate > 0, "positive (CleanRL: 2.5e-4)"),
-        ("gamma", args.gamma, 0 < args.gamma <= 1, "in (0, 1] (CleanRL: 0.99)"),
-        ("gae-lambda", args.gae_lambda, 0 <= args.gae_lambda <= 1, "in [0, 1] (CleanRL: 0.95)"),
-        ("clip-coef", args.clip_coef, args.clip_coef > 0, "positive (CleanRL: 0.1)"),
-        ("update-epochs", args.update_epochs, args.update_epochs > 0, "positive (CleanRL: 4)"),
-        ("max-grad-norm", args.max_grad_norm, args.max_grad_norm > 0, "positive (CleanRL: 0.5)"),
-        ("ent-coef", args.ent_coef, args.ent_coef >= 0, "0 or more (CleanRL: 0.01)"),
-        ("vf-coef", args.vf_coef, args.vf_coef >= 0, "0 or more (CleanRL: 0.5)"),
+    # Every flag, before any work: NaN and inf fail every comparison below, so a non-finite value is refused by name.
+    for name, valid, rule in [
+        ("seed", args.seed >= 0, "0 or more"),
+        *[(name, getattr(args, name.replace("-", "_")) > 0, "positive")
+          for name in ("total-timesteps", "num-envs", "num-steps", "num-minibatches", "update-epochs")],
+        ("save-steps", all(s > 0 for s in args.save_steps), "positive agent steps (e.g. 100000 200000)"),
+        ("learning-rate", 0 < args.learning_rate < math.inf, "positive and finite (CleanRL: 2.5e-4)"),
+        ("gamma", 0 < args.gamma <= 1, "in (0, 1] (CleanRL: 0.99)"),
+        ("gae-lambda", 0 <= args.gae_lambda <= 1, "in [0, 1] (CleanRL: 0.95)"),
+        ("clip-coef", 0 < args.clip_coef < math.inf, "positive and finite (CleanRL: 0.1)"),
+        ("max-grad-norm", 0 < args.max_grad_norm < math.inf, "positive and finite (CleanRL: 0.5)"),
+        ("ent-coef", 0 <= args.ent_coef < math.inf, "finite and 0 or more (CleanRL: 0.01)"),
+        ("vf-coef", 0 <= args.vf_coef < math.inf, "finite and 0 or more (CleanRL: 0.5)"),
+        ("target-kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
     ]:
         if not valid:
-            fail(f"--{name} must be {rule}, got {value}")
+            fail(f"--{name} must be {rule}, got {getattr(args, name.replace('-', '_'))}")
     batch_size = args.num_envs * args.num_steps
-    if args.num_envs <= 0 or args.num_steps <= 0 or args.num_minibatches <= 0 or batch_size % args.num_minibatches:
+    if batch_size % args.num_minibatches:
         fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
@@ -391,14 +407,30 @@ if __name__ == "__main__":
     run_name = checkpoint["run_name"] if exact_resume else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     # A resumed run carries on in the folder its checkpoint lives in (moved or not).
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
+    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+    # Memory, said up front rather than swapped for hours. Measured (CPU, 1-64 envs, Ms. Pac-Man and BeamRider): ~550 MB of
+    # Python, torch and network, 1.5 MiB per emulator, 28 KB per rollout sample (uint8 frames) and ~310 KB per minibatch
+    # sample (the update's float input, activations and gradients); on a GPU the last two are in its memory.
+    # Linux's MemAvailable counts the page cache a new allocation can take; elsewhere the check is skipped.
+    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
+    free_memory = int(meminfo["MemAvailable"].split()[0]) * 1024 if "MemAvailable" in meminfo else math.inf
+    on_gpu, batch_bytes = device.type == "cuda", batch_size * 4 * 84 * 84 + minibatch_size * 310e3
+    for where, need, free in [("memory", 550e6 + args.num_envs * 1.5 * 2**20 + (0 if on_gpu else batch_bytes), free_memory),
+                              ("GPU memory", batch_bytes if on_gpu else 0, torch.cuda.mem_get_info(device)[0] if on_gpu else 0)]:
+        if need > free:
+            fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of {where}, "
+                 f"{free / 1e9:.1f} GB is available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
     envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed, colour_video=args.capture_video)  # validates --env-id first
-    os.makedirs(run_dir, exist_ok=True)
+    try:  # a read-only disk: one line now, not a traceback at the first checkpoint
+        os.makedirs(run_dir, exist_ok=True)
+        tempfile.TemporaryFile(dir=run_dir).close()
+    except OSError as e:
+        fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk (to resume, copy the run's folder there)")
 
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
-    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
     num_actions = int(envs.single_action_space.n)
     agent = Agent(num_actions).to(device, memory_format=torch.channels_last)
@@ -409,6 +441,8 @@ if __name__ == "__main__":
         if checkpoint["env_id"] != args.env_id or checkpoint["num_actions"] != num_actions:
             fail(f"{args.resume!r} was trained on {checkpoint['env_id']}; resume it without changing --env-id")
         state = {k: v.float() for k, v in checkpoint["state_dict"].items()}
+        if not all(v.isfinite().all() for v in state.values()):
+            fail(f"{args.resume!r} holds non-finite (NaN or inf) weights, from a diverged run; resume an earlier checkpoint")
         untrained = agent.load_state_dict(state, strict=exact_resume).missing_keys  # rungs shipped before the critic was
         global_step = checkpoint["global_step"]
         start_iteration = global_step // batch_size + 1
@@ -425,8 +459,11 @@ if __name__ == "__main__":
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
     pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
 
+    saved = [args.resume] if args.resume else []  # the checkpoints this run stands on, latest last
+
     def checkpoint_to(name, iteration):
-        save_checkpoint(os.path.join(run_dir, name), agent, optimizer, args, run_name, global_step, iteration, recent_returns)
+        saved.append(os.path.join(run_dir, name))
+        save_checkpoint(saved[-1], agent, optimizer, args, run_name, global_step, iteration, recent_returns)
 
     # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
     stop_requested = []
@@ -435,21 +472,16 @@ if __name__ == "__main__":
 
     # Rollout storage. Observations stay uint8 (4x smaller; the network divides by 255), flat over
     # (step, env) and channels_last, so the 16 minibatch passes of the update need no layout copy.
-    obs = torch.zeros((args.num_steps * args.num_envs, 4, 84, 84), dtype=torch.uint8, device=device)
-    obs = obs.contiguous(memory_format=torch.channels_last)
+    obs = torch.zeros((batch_size, 4, 84, 84), dtype=torch.uint8, device=device).contiguous(memory_format=torch.channels_last)
     actions = torch.zeros((args.num_steps, args.num_envs), dtype=torch.long, device=device)
-    logprobs = torch.zeros((args.num_steps, args.num_envs), device=device)
-    rewards = torch.zeros((args.num_steps, args.num_envs), device=device)
-    dones = torch.zeros((args.num_steps, args.num_envs), device=device)
-    values = torch.zeros((args.num_steps, args.num_envs), device=device)
+    logprobs, rewards, dones, values = (torch.zeros((args.num_steps, args.num_envs), device=device) for _ in range(4))
 
     next_obs_np, info = envs.reset(seed=args.seed)
     next_obs = torch.from_numpy(next_obs_np).to(device)
     next_done = torch.zeros(args.num_envs, device=device)
     # Whole-game bookkeeping: a new game starts exactly when the ALE's episode frame counter drops
     # (a life loss is `terminated` but keeps counting; only a real reset restarts it).
-    game_return = np.zeros(args.num_envs)
-    game_length = np.zeros(args.num_envs, dtype=np.int64)
+    game_return, game_length = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
     last_frame_number = info["episode_frame_number"].copy()
     games_finished = 0
 
@@ -457,8 +489,7 @@ if __name__ == "__main__":
     start_time, start_step = time.time(), global_step
     for iteration in range(start_iteration, num_iterations + 1):
         if args.anneal_lr:
-            frac = 1.0 - (iteration - 1.0) / num_iterations
-            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+            optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
         if rebuild_moments:
             optimizer.param_groups[0]["lr"] = 0.0  # this update only fills Adam's moments (see from_rung)
 
@@ -468,9 +499,7 @@ if __name__ == "__main__":
             dones[step] = next_done
             with torch.inference_mode():
                 action, logprob, _, value = agent.get_action_and_value(next_obs)
-            values[step] = value.flatten()
-            actions[step] = action
-            logprobs[step] = logprob
+            values[step], actions[step], logprobs[step] = value.flatten(), action, logprob
 
             frames_before = len(envs.colour_frames)
             next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
@@ -478,8 +507,7 @@ if __name__ == "__main__":
             next_obs = torch.from_numpy(next_obs_np).to(device)
             next_done = torch.from_numpy(np.logical_or(terminations, truncations)).to(device, torch.float32)
 
-            game_return += reward
-            game_length += 1
+            game_return, game_length = game_return + reward, game_length + 1
             recording = (games_finished + 1) ** (1 / 3) % 1 == 0  # games 1, 8, 27, ... of env 0
             if args.capture_video and not recording and not info["episode_frame_number"][0] < last_frame_number[0]:
                 envs.colour_frames.clear()  # keep only the screens of recorded games
@@ -508,12 +536,8 @@ if __name__ == "__main__":
             next_value = agent.get_value(next_obs).reshape(1, -1)
         advantages, returns = compute_gae(rewards, values, dones, next_value, next_done, args.gamma, args.gae_lambda)
 
-        b_obs = obs
-        b_logprobs = logprobs.reshape(-1)
-        b_actions = actions.reshape(-1)
-        b_advantages = advantages.reshape(-1)
-        b_returns = returns.reshape(-1)
-        b_values = values.reshape(-1)
+        b_obs, b_logprobs, b_actions = obs, logprobs.reshape(-1), actions.reshape(-1)
+        b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values.reshape(-1)
 
         # PPO update: clipped surrogate, clipped value loss, entropy bonus.
         clipfracs = []
@@ -559,18 +583,22 @@ if __name__ == "__main__":
 
         rebuild_moments = False
 
-        # Diagnostics, once per iteration: the only host syncs of the update.
+        # Diagnostics, once per iteration: the only host syncs of the update. The weights' sum is finite exactly when
+        # every weight is, so a diverged run stops here, before it can overwrite a good checkpoint.
+        with torch.no_grad():
+            v, pg, ent, old_kl, kl, clipfrac, weights = torch.stack([v_loss, pg_loss, entropy_loss, old_approx_kl, approx_kl,
+                                                                   torch.stack(clipfracs).mean(), sum(p.sum() for p in agent.parameters())]).tolist()
+        if not np.isfinite([v, pg, ent, weights]).all():
+            fail(f"training diverged at step {global_step:,}: the loss or the weights are no longer finite; stopped without saving "
+                 f"them ({'the last checkpoint, ' + saved[-1] + ', is intact' if saved else 'no checkpoint yet'}); try a lower --learning-rate")
         y_pred, y_true = b_values.cpu().numpy(), b_returns.cpu().numpy()
         var_y = np.var(y_true)
         explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
         sps = int((global_step - start_step) / (time.time() - start_time))
         writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
-        writer.add_scalar("losses/value_loss", v_loss.item(), global_step)
-        writer.add_scalar("losses/policy_loss", pg_loss.item(), global_step)
-        writer.add_scalar("losses/entropy", entropy_loss.item(), global_step)
-        writer.add_scalar("losses/old_approx_kl", old_approx_kl.item(), global_step)
-        writer.add_scalar("losses/approx_kl", approx_kl.item(), global_step)
-        writer.add_scalar("losses/clipfrac", torch.stack(clipfracs).mean().item(), global_step)
+        for tag, value in [("value_loss", v), ("policy_loss", pg), ("entropy", ent), ("old_approx_kl", old_kl), ("approx_kl", kl),
+                           ("clipfrac", clipfrac)]:
+            writer.add_scalar(f"losses/{tag}", value, global_step)
         writer.add_scalar("losses/explained_variance", explained_var, global_step)
         writer.add_scalar("charts/SPS", sps, global_step)
         progress.update(global_step - progress.n)

@@ -1,5 +1,9 @@
 """Specification of the teacher trainer ppo_atari.py."""
 
+import os
+import shutil
+import subprocess
+
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -82,10 +86,25 @@ def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     (["--total-timesteps", "0"], "--total-timesteps must be positive"),
     (["--num-envs", "3", "--num-steps", "5", "--num-minibatches", "4"], "must split into --num-minibatches 4"),
     (["--resume", "no/such/checkpoint.pt"], "does not exist"),
-    (["--learning-rate", "-1"], "--learning-rate must be positive (CleanRL: 2.5e-4), got -1.0"),
+    (["--learning-rate", "-1"], "--learning-rate must be positive and finite (CleanRL: 2.5e-4), got -1.0"),
+    (["--learning-rate", "nan"], "--learning-rate must be positive and finite (CleanRL: 2.5e-4), got nan"),
+    (["--max-grad-norm", "-1"], "--max-grad-norm must be positive and finite (CleanRL: 0.5), got -1.0"),
+    (["--max-grad-norm", "inf"], "--max-grad-norm must be positive and finite (CleanRL: 0.5), got inf"),
+    (["--ent-coef", "nan"], "--ent-coef must be finite and 0 or more"),
+    (["--vf-coef", "inf"], "--vf-coef must be finite and 0 or more"),
     (["--gamma", "1.5"], "--gamma must be in (0, 1]"),
+    (["--gae-lambda", "nan"], "--gae-lambda must be in [0, 1]"),
+    (["--target-kl", "nan"], "--target-kl must be positive and finite, or not given, got nan"),
+    (["--seed", "-1"], "--seed must be 0 or more, got -1"),
+    (["--save-steps", "-5", "0"], "--save-steps must be positive agent steps"),
+    (["--update-epochs", "0"], "--update-epochs must be positive, got 0"),
+    (["--num-steps", "0"], "--num-steps must be positive, got 0"),
+    (["--num-envs", "-2"], "--num-envs must be positive, got -2"),
+    (["--num-envs", "100000"], "--num-envs 100000 x --num-steps 128 needs about"),
 ], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint", "negative_learning_rate",
-        "gamma_above_one"])
+        "nan_learning_rate", "negative_max_grad_norm", "infinite_max_grad_norm", "nan_ent_coef", "infinite_vf_coef", "gamma_above_one",
+        "nan_gae_lambda", "nan_target_kl", "negative_seed", "non_positive_save_steps", "zero_update_epochs", "zero_num_steps",
+        "negative_num_envs", "num_envs_beyond_memory"])
 def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
     result = run_script("ppo_atari.py", *bad_args, "--runs-dir", tmp_path)
     assert_one_line_error(result, fragment)
@@ -123,3 +142,97 @@ def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tin
     # The first update after the rung runs at learning rate 0 (it fills Adam's moments); then the schedule goes on.
     assert learning_rates[320] == 0.0 and learning_rates[384] > 0.0
 
+
+
+def assert_stops_with_one_error_line(result, *fragments):
+    """A run stopped mid-way: exit 2, no traceback, one `error:` line (stderr holds the progress bar too)."""
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    for fragment in fragments:
+        assert fragment in line, line
+
+
+def test_num_envs_beyond_memory_is_refused_with_the_estimate(tmp_path):
+    result = run_script("ppo_atari.py", "--num-envs", 100_000, "--runs-dir", tmp_path)
+    # 100,000 x 128 frame stacks of 28 KB are 361 GB before the update's minibatches.
+    assert_one_line_error(result, "needs about 1511.1 GB of memory", "GB is available; use fewer --num-envs")
+
+
+def test_resuming_a_distilled_student_is_refused(tiny_teacher, tmp_path):
+    # distill*.py students share the checkpoint format; they record their teacher and distill flags.
+    student = torch.load(tiny_teacher, weights_only=True)
+    student["teacher"] = {"path": "teachers/MsPacmanNoFrameskip-v4/good.pt", "kind": "policy_logits"}
+    student["args"] = dict(student["args"], exp_name="distill", temperature=1.0)
+    torch.save(student, tmp_path / "last.pt")
+    result = run_script("ppo_atari.py", "--resume", tmp_path / "last.pt")
+    assert_one_line_error(result, "is not a ppo_atari.py checkpoint but a student of distill.py", "resume it with the script that wrote it")
+
+
+def test_resuming_a_checkpoint_with_nan_weights_is_refused(tiny_teacher_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    checkpoint = torch.load(run_dir / "step_128.pt", weights_only=True)
+    next(iter(checkpoint["state_dict"].values()))[0] = float("nan")
+    torch.save(checkpoint, run_dir / "step_128.pt")
+    result = run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt")
+    assert_one_line_error(result, "holds non-finite (NaN or inf) weights")
+
+
+def test_a_runs_dir_that_cannot_be_written_is_refused_before_training(tmp_path):
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    # root writes through permissions, not through the immutable flag (as through a read-only mount)
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", read_only], capture_output=True).returncode == 0
+    if os.geteuid() == 0 and not immutable:
+        pytest.skip("running as root without chattr: no folder is read-only to us")
+    try:
+        result = run_script("ppo_atari.py", "--env-id", "MsPacmanNoFrameskip-v4", "--num-envs", 2, "--num-steps", 32,
+                            "--total-timesteps", 64, "--runs-dir", read_only / "runs")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", read_only])
+        read_only.chmod(0o755)
+    assert_one_line_error(result, f"cannot write to '{read_only / 'runs'}/", "use a --runs-dir on a writable disk")
+    assert not list(read_only.iterdir())
+
+
+def test_a_full_disk_during_a_checkpoint_ends_in_one_line_and_keeps_the_previous_checkpoint(tiny_teacher_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    before = (run_dir / "last.pt").read_bytes()
+    # The temp file is a link to /dev/full: every write to it fails with ENOSPC, as on a full disk (no root needed).
+    os.symlink("/dev/full", run_dir / "last.pt.tmp")
+    result = run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt")
+    assert_stops_with_one_error_line(result, f"could not write {str(run_dir / 'last.pt')!r}", "the previous one is intact")
+    assert (run_dir / "last.pt").read_bytes() == before
+    assert not [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_failed_checkpoint_write_removes_its_temp_file(tmp_path, monkeypatch, capsys):
+    def no_space(payload, path):
+        open(path, "wb").write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", no_space)
+    agent = ppo_atari.Agent(9)
+    args = ppo_atari.Args()
+    with pytest.raises(SystemExit) as exit_:
+        ppo_atari.save_checkpoint(str(tmp_path / "step_128.pt"), agent, torch.optim.Adam(agent.parameters()), args, "run", 128, 2, [])
+    assert exit_.value.code == 2 and not list(tmp_path.iterdir())
+    assert capsys.readouterr().err.strip().endswith("(No space left on device); it was not saved; free some space and resume")
+
+
+def test_a_diverging_run_stops_at_once_and_keeps_the_last_good_checkpoint(tiny_teacher_run, tmp_path):
+    # A learning rate of 1e30 is finite, so accepted, and blows the weights up in the first update.
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    checkpoint = torch.load(run_dir / "step_128.pt", weights_only=True)
+    checkpoint["args"]["learning_rate"] = 1e30
+    torch.save(checkpoint, run_dir / "step_128.pt")
+    before = (run_dir / "last.pt").read_bytes()
+    result = run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt")
+    assert_stops_with_one_error_line(result, "training diverged at step 192", "no longer finite",
+                                     f"the last checkpoint, {run_dir / 'step_128.pt'}, is intact")
+    assert (run_dir / "last.pt").read_bytes() == before
+    assert sorted(p.name for p in run_dir.glob("*.pt*")) == ["last.pt", "step_128.pt"]
