@@ -164,10 +164,26 @@ def grid(tiers, levels):
     return specs
 
 
-def checkpoint_step(path):
+def fail(message):
+    """Bad input ends the program with one clear line, never a traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def trained(checkpoint_path):
+    """Whether the run of this last.pt reached its closing summary: the distill scripts write summary.json beside last.pt
+    then. Runs of older scripts count when last.pt holds the run's last whole iteration (a 100k run of 8 x 128-step
+    rollouts ends at step 99,328: the scripts train total_timesteps // batch iterations, by the run's own args)."""
     import torch
 
-    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+    if os.path.exists(os.path.join(os.path.dirname(checkpoint_path), "summary.json")):
+        return True
+    try:
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        batch = checkpoint["args"]["num_envs"] * checkpoint["args"]["num_steps"]
+        return checkpoint["global_step"] >= max(1, checkpoint["args"]["total_timesteps"] // batch) * batch
+    except Exception:  # unreadable or not a run's checkpoint: resuming it lets its script say what is wrong
+        return False
 
 
 def plan(spec, results_dir, runs_root):
@@ -177,7 +193,7 @@ def plan(spec, results_dir, runs_root):
     run_dir = os.path.join(runs_root, spec.key)
     checkpoints = sorted(glob.glob(os.path.join(run_dir, "*", "last.pt")))
     if checkpoints:
-        return ("score" if checkpoint_step(checkpoints[-1]) >= spec.steps else "resume"), checkpoints[-1]
+        return ("score" if trained(checkpoints[-1]) else "resume"), checkpoints[-1]
     return "start", run_dir
 
 
@@ -246,7 +262,11 @@ def write_result(spec, checkpoint, args):
 
 
 def run(args):
+    """Train and score what is missing; returns the keys of the runs that failed."""
     specs = [spec for spec in grid(args.tiers, shipped_levels()) if not args.only or spec.key == args.only]
+    if args.only and not specs:
+        fail(f"--only {args.only!r} is not a run of the tiers {' '.join(args.tiers)}; pick a key "
+             f"(tier/game/teacher/variant/seed<k>) that `campaign.py run --dry-run --tiers {' '.join(args.tiers)}` lists")
     plans = [(spec, *plan(spec, args.results_dir, args.runs_root)) for spec in specs]
     todo = [(spec, action, where) for spec, action, where in plans if action != "done"]
     measured = {}
@@ -263,7 +283,7 @@ def run(args):
     if args.dry_run:
         for spec, action, where in plans:
             print(f"  {action:<6} {spec.key}")
-        return
+        return []
     if args.workers > 1:
         return run_in_parallel(args, [spec for spec, _, _ in todo][: args.max_runs or None])
     child = []
@@ -277,6 +297,7 @@ def run(args):
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     env = dict(os.environ, **({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {}))
+    failed = []
     for count, (spec, action, where) in enumerate(todo[: args.max_runs or None]):
         if stopping:
             break
@@ -298,34 +319,44 @@ def run(args):
                 break
             if returncode != 0:
                 print(f"FAILED {spec.key} (exit {returncode}); see {os.path.join(args.runs_root, spec.key, 'log.txt')}", flush=True)
+                failed.append(spec.key)
                 continue
         action, checkpoint = plan(spec, args.results_dir, args.runs_root)
+        if action != "score":  # its script exited 0 short of the end (a signal of its own): a partial run is no result
+            print(f"UNFINISHED {spec.key}: its script stopped early; `campaign.py run` resumes it", flush=True)
+            failed.append(spec.key)
+            continue
         result = write_result(spec, checkpoint, args)
         print(f"[{count + 1}/{len(todo)}] {spec.key}: {result['mean']:.0f} over {len(result['scores'])} games "
               f"= {result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher ({(time.time() - started) / 60:.1f} min)",
               flush=True)
+    return failed
 
 
 def run_in_parallel(args, specs):
     """`--workers` runs at a time, each a `campaign.py run --only KEY` of its own: it trains, scores, writes (and
-    commits) its result, and on SIGINT/SIGTERM saves its checkpoint like a single run."""
+    commits) its result, and on SIGINT/SIGTERM saves its checkpoint like a single run. Returns the keys that failed."""
     command = [sys.executable, os.path.abspath(__file__), "run", "--results-dir", args.results_dir, "--runs-root", args.runs_root,
                "--score-games", str(args.score_games), "--threads", str(args.threads), "--tiers", *args.tiers,
                *(["--commit"] if args.commit else [])]
-    running, stopping = [], []
+    running, stopping, failed = [], [], []
 
     def stop(signum, frame):
         stopping.append(signum)
-        for process in running:
+        for _, process in running:
             process.send_signal(signal.SIGINT)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while (specs and not stopping) or running:
         while specs and not stopping and len(running) < args.workers:
-            running.append(subprocess.Popen([*command, "--only", specs.pop(0).key], cwd=ROOT))
+            key = specs.pop(0).key
+            running.append((key, subprocess.Popen([*command, "--only", key], cwd=ROOT)))
         time.sleep(1)
-        running = [process for process in running if process.poll() is None]
+        polled = [(key, process, process.poll()) for key, process in running]
+        failed += [key for key, _, code in polled if code not in (None, 0)]
+        running = [(key, process) for key, process, code in polled if code is None]
+    return failed
 
 
 def load_results(results_dir):
@@ -340,9 +371,15 @@ if __name__ == "__main__":
     args = tyro.cli(Args)
     unknown = [t for t in args.tiers if t not in TIERS + ["smoke"]]
     if unknown:
-        sys.exit(f"error: unknown tier {unknown[0]!r}; pick from {', '.join(TIERS + ['smoke'])}")
+        fail(f"unknown tier {unknown[0]!r}; pick from {', '.join(TIERS + ['smoke'])}")
+    for flag, value, smallest in [("max-runs", args.max_runs, 0), ("workers", args.workers, 1), ("score-games", args.score_games, 1),
+                                  ("threads", args.threads, 0)]:
+        if value < smallest:
+            fail(f"--{flag} must be {smallest} or more, got {value}")
     if args.command == "run":
-        run(args)
+        failed = run(args)
+        if failed:  # a queue that lost runs must not look finished to whoever started it
+            sys.exit(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; see their log.txt under {args.runs_root}")
     else:
         import campaign_report
 

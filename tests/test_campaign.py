@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, run_script
+from conftest import ROOT, assert_one_line_error, run_script
 
 sys.path.insert(0, os.path.join(ROOT, "benchmark"))
 import campaign  # noqa: E402
@@ -43,19 +43,48 @@ def test_seed_one_of_every_cell_runs_before_any_seed_two():
     assert seeds == sorted(seeds)
 
 
+SPEC = campaign.Spec("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 100_000, "distill.py")
+
+
+def save_last(runs, global_step, num_envs=8, num_steps=128, total_timesteps=100_000):
+    """A last.pt as the distill scripts write it: the step reached and the run's own arguments."""
+    checkpoint = runs / SPEC.key / "MsPacman__distill__1__123" / "last.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"global_step": global_step, "args": {"num_envs": num_envs, "num_steps": num_steps,
+                                                     "total_timesteps": total_timesteps}}, checkpoint)
+    return checkpoint
+
+
 def test_plan_skips_finished_runs_resumes_interrupted_ones_and_scores_trained_ones(tmp_path):
-    spec = campaign.Spec("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 100_000, "distill.py")
     results, runs = tmp_path / "results", tmp_path / "runs"
-    assert campaign.plan(spec, results, runs) == ("start", os.path.join(runs, spec.key))
-    checkpoint = runs / spec.key / "MsPacman__distill__1__123" / "last.pt"
-    checkpoint.parent.mkdir(parents=True)
-    torch.save({"global_step": 40_960}, checkpoint)
-    assert campaign.plan(spec, results, runs) == ("resume", str(checkpoint))
-    torch.save({"global_step": 100_352}, checkpoint)
-    assert campaign.plan(spec, results, runs) == ("score", str(checkpoint))
-    (results / spec.key).parent.mkdir(parents=True)
-    (results / (spec.key + ".json")).write_text("{}")
-    assert campaign.plan(spec, results, runs) == ("done", None)
+    assert campaign.plan(SPEC, results, runs) == ("start", os.path.join(runs, SPEC.key))
+    checkpoint = save_last(runs, 40_960)
+    assert campaign.plan(SPEC, results, runs) == ("resume", str(checkpoint))
+    save_last(runs, 100_352, num_envs=8, num_steps=64)
+    assert campaign.plan(SPEC, results, runs) == ("score", str(checkpoint))
+    (results / SPEC.key).parent.mkdir(parents=True)
+    (results / (SPEC.key + ".json")).write_text("{}")
+    assert campaign.plan(SPEC, results, runs) == ("done", None)
+
+
+def test_a_run_that_ended_on_its_last_whole_iteration_is_trained(tmp_path):
+    # 100,000 steps of 8 x 128-step rollouts are 97 whole iterations: the scripts stop at step 99,328.
+    checkpoint = save_last(tmp_path, 99_328)
+    assert campaign.plan(SPEC, tmp_path / "results", tmp_path) == ("score", str(checkpoint))
+    save_last(tmp_path, 99_328 - 1024)
+    assert campaign.plan(SPEC, tmp_path / "results", tmp_path) == ("resume", str(checkpoint))
+
+
+def test_a_run_that_wrote_its_summary_is_trained(tmp_path):
+    checkpoint = save_last(tmp_path, 40_960)  # e.g. --total-timesteps changed on resume: the summary decides
+    (checkpoint.parent / "summary.json").write_text("{}")
+    assert campaign.plan(SPEC, tmp_path / "results", tmp_path) == ("score", str(checkpoint))
+
+
+def test_an_unreadable_last_pt_is_resumed_so_that_its_script_reports_it(tmp_path):
+    checkpoint = save_last(tmp_path, 0)
+    checkpoint.write_bytes(b"not a checkpoint")
+    assert campaign.plan(SPEC, tmp_path / "results", tmp_path) == ("resume", str(checkpoint))
 
 
 def test_runs_write_compact_results_in_parallel_and_running_again_does_nothing(tmp_path):
@@ -74,7 +103,32 @@ def test_runs_write_compact_results_in_parallel_and_running_again_does_nothing(t
 
 def test_an_unknown_tier_is_refused():
     result = run_script("benchmark/campaign.py", "run", "--tiers", "1M")
-    assert result.returncode != 0 and "unknown tier '1M'" in result.stderr
+    assert_one_line_error(result, "unknown tier '1M'")
+
+
+def test_only_a_key_outside_the_grid_is_refused(tmp_path):
+    result = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", "--only", "garbage/key", "--runs-root", tmp_path)
+    assert_one_line_error(result, "--only 'garbage/key' is not a run of the tiers smoke", "--dry-run --tiers smoke")
+    assert result.returncode == 2 and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flag, value", [("--max-runs", -1), ("--workers", 0), ("--score-games", 0), ("--threads", -1)])
+def test_a_count_out_of_range_is_refused(flag, value, tmp_path):
+    result = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", flag, value, "--runs-root", tmp_path)
+    assert_one_line_error(result, f"{flag} must be")
+    assert result.returncode == 2 and not list(tmp_path.iterdir())
+
+
+def test_a_run_that_failed_makes_the_queue_exit_non_zero(tmp_path):
+    # A corrupt last.pt: distill.py refuses to resume it, the queue goes on, then says so in its exit status.
+    key = "smoke/MsPacmanNoFrameskip-v4/bad/distill/seed1"
+    (tmp_path / "runs" / key / "run").mkdir(parents=True)
+    (tmp_path / "runs" / key / "run" / "last.pt").write_bytes(b"not a checkpoint")
+    result = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", "--only", key, "--results-dir", tmp_path / "results",
+                        "--runs-root", tmp_path / "runs")
+    assert result.returncode == 1 and f"FAILED {key} (exit 2)" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: 1 run(s) failed: {key}")
+    assert not (tmp_path / "results").exists()
 
 
 def test_iqm_of_known_ratios():
