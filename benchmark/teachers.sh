@@ -18,6 +18,7 @@ TEACHERS_DIR=${TEACHERS_DIR:-runs/teachers}
 LAUNCHER=${LAUNCHER:-local}
 GRID_VARS="GAMES STEPS PYTHON TEACHERS_DIR EXTRA_ARGS"
 EXTRA_ARGS=${EXTRA_ARGS:-}  # more ppo_atari.py flags, e.g. "--num-envs 64 --num-minibatches 32"
+[[ "$STEPS" =~ ^[1-9][0-9]*$ ]] || { echo "error: STEPS must be a positive whole number, not '$STEPS'" >&2; exit 2; }
 run() { if [ "${DRY_RUN:-0}" = 1 ]; then echo "$*"; else "$@"; fi; }
 
 # One game: resume its run if it has a last.pt, else start it; then score its ladder.

@@ -2,10 +2,11 @@
 
 import os
 import subprocess
+import sys
 
 from torch.utils.tensorboard import SummaryWriter
 
-from conftest import ROOT, run_script
+from conftest import ROOT, assert_one_line_error, run_script
 
 
 def write_run(runs_dir, script, seed, returns, final, teacher=1000.0, sps=500.0):
@@ -62,3 +63,66 @@ def test_distill_sh_refuses_an_unknown_profile():
     result = subprocess.run(["bash", "benchmark/distill.sh"], cwd=ROOT, env=dict(os.environ, PROFILE="huge"),
                             capture_output=True, text=True)
     assert result.returncode == 2 and "PROFILE must be quick or full" in result.stderr
+
+
+def distill_sh(tmp_path, **env):
+    """benchmark/distill.sh on a one-run grid (distill.py, seed 1) in tmp_path/runs."""
+    env = dict(os.environ, **{"RUNS_DIR": str(tmp_path / "runs"), "SCRIPTS": "distill.py", "SEEDS": "1", "PYTHON": sys.executable, **env})
+    return subprocess.run(["bash", "benchmark/distill.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+# A stand-in for the distill scripts: a fresh run saves last.pt and is interrupted (exit 0, no summary, as after
+# SIGINT); resuming it reaches the summary and writes summary.json. Every call is appended to calls.txt.
+FAKE_SCRIPT = """#!/usr/bin/env bash
+echo "$*" >> "$CALLS"
+if [ "$2" = --resume ]; then
+  touch "$(dirname "$3")/summary.json"; echo "student 1.0 +- 0.0 | teacher 1.0"
+else
+  while [ "$1" != --runs-dir ]; do shift; done
+  mkdir -p "$2/run" && touch "$2/run/last.pt"; echo "interrupted at step 64; resume with: ..."
+fi
+"""
+
+
+def test_distill_sh_refuses_a_script_that_is_not_one_of_the_three(tmp_path):
+    result = distill_sh(tmp_path, SCRIPTS="foo.py")
+    assert_one_line_error(result, "SCRIPTS may hold distill.py, distill_rnd.py and distill_rnd_uncertainty.py, not 'foo.py'")
+    assert result.returncode == 2 and not (tmp_path / "runs").exists()
+
+
+def test_distill_sh_refuses_zero_workers(tmp_path):
+    assert_one_line_error(distill_sh(tmp_path, WORKERS="0"), "WORKERS must be a positive whole number, not '0'")
+
+
+def test_distill_sh_counts_a_run_that_wrote_its_summary_as_done(tmp_path):
+    (tmp_path / "runs" / "MsPacmanNoFrameskip-v4" / "best" / "distill" / "seed1" / "run").mkdir(parents=True)
+    (tmp_path / "runs" / "MsPacmanNoFrameskip-v4" / "best" / "distill" / "seed1" / "run" / "summary.json").write_text("{}")
+    result = distill_sh(tmp_path, DRY_RUN="1")
+    assert result.returncode == 0 and result.stdout == ""
+
+
+def test_a_failed_task_makes_distill_sh_exit_non_zero(tmp_path):
+    result = distill_sh(tmp_path, EXTRA_ARGS="--num-envs 0")  # distill.py refuses it: exit 2
+    assert result.returncode == 1 and "finished (2): MsPacmanNoFrameskip-v4 best distill.py 1" in result.stdout
+    assert "failed (exit 2)" in result.stderr and result.stderr.strip().splitlines()[-1].startswith("error: some runs failed")
+    assert not (tmp_path / "runs" / "MsPacmanNoFrameskip-v4" / "best" / "distill" / "seed1" / "done").exists()
+
+
+def test_an_interrupted_run_is_resumed_by_the_next_invocation_not_retried_in_the_same_one(tmp_path):
+    fake = tmp_path / "fake_python"
+    fake.write_text(FAKE_SCRIPT)
+    fake.chmod(0o755)
+    calls, run_dir = tmp_path / "calls.txt", tmp_path / "runs" / "MsPacmanNoFrameskip-v4" / "best" / "distill" / "seed1"
+    first = distill_sh(tmp_path, PYTHON=str(fake), CALLS=str(calls))
+    assert first.returncode == 1 and "finished (3)" in first.stdout and "the next invocation resumes it" in first.stderr
+    assert len(calls.read_text().splitlines()) == 1 and not (run_dir / "done").exists()
+    second = distill_sh(tmp_path, PYTHON=str(fake), CALLS=str(calls))
+    assert second.returncode == 0 and "finished (0)" in second.stdout
+    assert calls.read_text().splitlines()[1] == f"distill.py --resume {run_dir}/run/last.pt" and (run_dir / "done").exists()
+    third = distill_sh(tmp_path, PYTHON=str(fake), CALLS=str(calls))
+    assert third.returncode == 0 and "0 runs to do" in third.stdout and len(calls.read_text().splitlines()) == 2
+
+
+def test_teachers_sh_refuses_a_step_count_that_is_not_positive():
+    result = subprocess.run(["bash", "benchmark/teachers.sh"], cwd=ROOT, env=dict(os.environ, STEPS="-5"), capture_output=True, text=True)
+    assert_one_line_error(result, "STEPS must be a positive whole number, not '-5'")
