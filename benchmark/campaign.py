@@ -28,8 +28,10 @@ Outliving a session: each finished run writes one compact result, results/campai
 <variant>/seed<k>.json (its logged curves and its 30 game scores, a few KB; `--commit` commits it at
 once), and `run` skips every run whose result exists. Checkpoints stay outside the work tree
 (`--runs-root`, default ~/runs/campaign): SIGINT/SIGTERM stop the run in flight, which saves its
-`last.pt`, and the next `run` resumes it. So `run` is safe to start in the background at every
-session's start; `report` reads only results/, so a fresh clone redraws every figure.
+`last.pt`, and the next `run` resumes it. A run counts as trained once its script reached its summary
+(summary.json beside last.pt), and only a trained run is scored; `run` exits non-zero when a run failed or
+stopped short. So `run` is safe to start in the background at every session's start; `report` reads only
+results/, so a fresh clone redraws every figure.
 """
 
 import csv

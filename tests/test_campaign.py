@@ -46,9 +46,9 @@ def test_seed_one_of_every_cell_runs_before_any_seed_two():
 SPEC = campaign.Spec("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 100_000, "distill.py")
 
 
-def save_last(runs, global_step, num_envs=8, num_steps=128, total_timesteps=100_000):
+def save_last(runs, global_step, num_envs=8, num_steps=128, total_timesteps=100_000, key=SPEC.key):
     """A last.pt as the distill scripts write it: the step reached and the run's own arguments."""
-    checkpoint = runs / SPEC.key / "MsPacman__distill__1__123" / "last.pt"
+    checkpoint = runs / key / "MsPacman__distill__1__123" / "last.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"global_step": global_step, "args": {"num_envs": num_envs, "num_steps": num_steps,
                                                      "total_timesteps": total_timesteps}}, checkpoint)
@@ -278,3 +278,20 @@ def test_training_games_are_read_per_fifth_of_the_run_as_a_share_of_the_teacher(
     assert campaign_report.training_by_span(result) == pytest.approx([0.15, 0.35, 0.55, 0.75, 0.95])
     result["scalars"]["charts/episodic_return"] = [[900, 50.0]]
     assert np.isnan(campaign_report.training_by_span(result)[:4]).all() and campaign_report.training_by_span(result)[4] == 0.5
+
+
+def test_a_run_whose_script_stopped_short_is_not_scored_and_counts_as_failed(tmp_path, monkeypatch):
+    key = "smoke/MsPacmanNoFrameskip-v4/bad/distill/seed1"
+
+    class StoppedShort:  # the script saves last.pt half-way and exits 0, as after a signal sent to it alone
+        def __init__(self, command, **kwargs):
+            save_last(tmp_path / "runs", 128, num_envs=2, num_steps=64, total_timesteps=256, key=key)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(campaign.subprocess, "Popen", StoppedShort)
+    monkeypatch.setattr(campaign.signal, "signal", lambda *args: None)  # keep pytest's own Ctrl-C
+    args = campaign.Args("run", tiers=("smoke",), results_dir=str(tmp_path / "results"), runs_root=str(tmp_path / "runs"), only=key)
+    assert campaign.run(args) == [key]
+    assert not (tmp_path / "results").exists()
