@@ -409,9 +409,8 @@ if __name__ == "__main__":
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     # Memory, said up front rather than swapped for hours. Measured (CPU, 1-64 envs, Ms. Pac-Man and BeamRider): ~550 MB of
-    # Python, torch and network, 1.5 MiB per emulator, 28 KB per rollout sample (uint8 frames) and ~310 KB per minibatch
-    # sample (the update's float input, activations and gradients); on a GPU the last two are in its memory.
-    # Linux's MemAvailable counts the page cache a new allocation can take; elsewhere the check is skipped.
+    # Python, torch and network, 1.5 MiB per emulator, 28 KB per rollout sample and ~310 KB per minibatch sample (the update's
+    # activations and gradients), the last two on the GPU if any; against Linux's MemAvailable (skipped elsewhere).
     meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
     free_memory = int(meminfo["MemAvailable"].split()[0]) * 1024 if "MemAvailable" in meminfo else math.inf
     on_gpu, batch_bytes = device.type == "cuda", batch_size * 4 * 84 * 84 + minibatch_size * 310e3
@@ -458,7 +457,6 @@ if __name__ == "__main__":
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if exact_resume else None)
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
     pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
-
     saved = [args.resume] if args.resume else []  # the checkpoints this run stands on, latest last
 
     def checkpoint_to(name, iteration):
@@ -585,9 +583,8 @@ if __name__ == "__main__":
 
         # Diagnostics, once per iteration: the only host syncs of the update. The weights' sum is finite exactly when
         # every weight is, so a diverged run stops here, before it can overwrite a good checkpoint.
-        with torch.no_grad():
-            v, pg, ent, old_kl, kl, clipfrac, weights = torch.stack([v_loss, pg_loss, entropy_loss, old_approx_kl, approx_kl,
-                                                                   torch.stack(clipfracs).mean(), sum(p.sum() for p in agent.parameters())]).tolist()
+        v, pg, ent, old_kl, kl, clipfrac, weights = torch.stack([v_loss, pg_loss, entropy_loss, old_approx_kl, approx_kl,
+                                                               torch.stack(clipfracs).mean(), sum(p.sum() for p in agent.parameters())]).tolist()
         if not np.isfinite([v, pg, ent, weights]).all():
             fail(f"training diverged at step {global_step:,}: the loss or the weights are no longer finite; stopped without saving "
                  f"them ({'the last checkpoint, ' + saved[-1] + ', is intact' if saved else 'no checkpoint yet'}); try a lower --learning-rate")
@@ -595,12 +592,10 @@ if __name__ == "__main__":
         var_y = np.var(y_true)
         explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
         sps = int((global_step - start_step) / (time.time() - start_time))
-        writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
-        for tag, value in [("value_loss", v), ("policy_loss", pg), ("entropy", ent), ("old_approx_kl", old_kl), ("approx_kl", kl),
-                           ("clipfrac", clipfrac)]:
-            writer.add_scalar(f"losses/{tag}", value, global_step)
-        writer.add_scalar("losses/explained_variance", explained_var, global_step)
-        writer.add_scalar("charts/SPS", sps, global_step)
+        for tag, value in [("charts/learning_rate", optimizer.param_groups[0]["lr"]), ("losses/value_loss", v), ("losses/policy_loss", pg),
+                           ("losses/entropy", ent), ("losses/old_approx_kl", old_kl), ("losses/approx_kl", kl), ("losses/clipfrac", clipfrac),
+                           ("losses/explained_variance", explained_var), ("charts/SPS", sps)]:
+            writer.add_scalar(tag, value, global_step)
         progress.update(global_step - progress.n)
         progress.set_postfix(SPS=sps, ret=f"{np.mean(recent_returns):.1f}" if recent_returns else "-")
 
