@@ -183,21 +183,23 @@ STATISTICS = (
     "cell weighing the same, of (the variant's mean ratio - distill.py's mean ratio) over the cell's seeds; 1 point is 1% of "
     "the teacher's sampled score. Its interval is a stratified percentile bootstrap ({reps:,} resamples): every replicate "
     "resamples each script's seeds within each cell and draws the teacher's true score once per cell, as a normal around its "
-    "30-game sampled mean with that mean's standard error (teachers.csv: sampled_std / sqrt(30), 2.5% to 9.4% of the score "
-    "for the shipped teachers), shared by every script of the cell as they share the teacher. Within a cell that draw only "
+    "30-game sampled mean with that mean's standard error (teachers.csv: sampled_std / sqrt(30), {se_low:.1%} to {se_high:.1%} "
+    "of the score for the teachers shipped on 2026-11-28), shared by every script of the cell as they share the teacher. Within a cell that draw only "
     "rescales the difference (both scripts divide by the same teacher score), so it widens a difference's interval far less "
     "than a single script's. The test of no difference is a stratified permutation test ({reps:,} permutations of the "
     "runs' script labels within each cell, the same equal-weight statistic): exact for any number of seeds, it conditions "
     "on the teachers' measured scores. Each table is one family: its p-values are Holm-adjusted over the table's "
     "comparisons (the family size is stated above each table), a reading of higher or lower needs a Holm-adjusted p < "
-    "{alpha:g}, and beside each 95% interval stands the Bonferroni-corrected one (level 1 - {alpha:g}/family size), which "
-    "excludes 0 only where Holm's test would reject too (Holm rejects at least what Bonferroni does; it may reject more, "
-    "and a percentile bootstrap over 3-5 seeds is somewhat narrow, so the test decides). With 5 seeds against 5 in one "
+    "{alpha:g}, and beside each 95% interval stands the Bonferroni-corrected one (level 1 - {alpha:g}/family size). The "
+    "reading follows the test, not the interval: a percentile bootstrap over 3-5 seeds is somewhat narrow (it can exclude 0 "
+    "where the exact test cannot pass), so an interval is the size of a difference, the test whether it is there. With 5 seeds against 5 in one "
     "cell the smallest permutation p is 2/252 = 0.008 and with 3 against 3 it is 0.1: single cells cannot pass a "
     "family's correction, pooled comparisons can. Equivalence (500k): two one-sided permutation tests (TOST) of the "
     "difference against -{margin:g} and +{margin:g} points (the variant's runs shifted by the margin), p the larger of "
     "the two, Holm-adjusted over the family; 'equivalent within +-{margin:g} points' only where that passes."
-).format(reps=DIFFERENCE_REPS, alpha=ALPHA, margin=EQUIVALENCE_MARGIN * 100)
+).format(reps=DIFFERENCE_REPS, alpha=ALPHA, margin=EQUIVALENCE_MARGIN * 100,
+         se_low=min(std / np.sqrt(n) / mean for _, mean, std, n in SHIPPED_BEFORE.values()),
+         se_high=max(std / np.sqrt(n) / mean for _, mean, std, n in SHIPPED_BEFORE.values()))
 
 
 def resampled_means(values, reps, rng):
@@ -449,7 +451,7 @@ def family_lines(comparisons, equivalence=False):
             equivalent = f"**equivalent within +-{EQUIVALENCE_MARGIN * 100:g} points**" if row["holm_tost_p"] < ALPHA else "not shown"
             line += f" {row['tost_p']:.3f} | {row['holm_tost_p']:.3f} | {equivalent} |"
         lines.append(line)
-    return lines + [""]
+    return lines
 
 
 def tier_differences(table, equivalence):
@@ -468,8 +470,8 @@ def tier_differences(table, equivalence):
         comparisons += [(f"{variant}, {short(key)}", [entry[key]]) for key in keys]
     if not comparisons:
         return []
-    lines = ["Differences from distill.py, corrected for the number of comparisons (pooled rows: the mean over their cells, each "
-             "weighing the same; see the statistics note at the top):", ""]
+    lines = ["", "Differences from distill.py, corrected for the number of comparisons (pooled rows: the mean over their cells, "
+             "each weighing the same; see the statistics note at the top):", ""]
     return lines + family_lines(comparisons, equivalence)
 
 
@@ -571,7 +573,7 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
             comparisons.append((f"{flag} {setting}, {len(entries)} cells", [entry for _, entry in entries]))
         comparisons += [(f"{flag} {setting}, {short(key)}", [entry]) for key, entry in entries]
     if comparisons:
-        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons)
+        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons) + [""]
     else:
         lines += ["Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's 100k runs of the same cell "
                   "and teacher file.", ""]
@@ -658,7 +660,8 @@ def main(results, out_dir):
     lines = ["# Campaign results", "", "Made by `python benchmark/campaign.py report` from results/campaign/ "
              f"({len(results)} runs). Ratio = student's 30-game sampled score / teacher's sampled score.", "",
              "Teachers: a plain level is the teacher file shipped on 2026-11-28 (" + ", ".join(
-                 f"{level} {steps[0] / 1e6:.1f}-{steps[-1] / 1e6:.1f}M steps" for level, steps in shipped.items())
+                 f"{level} {steps[0] / 1e6:.1f}" + (f"-{steps[-1] / 1e6:.1f}" if steps[-1] != steps[0] else "") + "M steps"
+                 for level, steps in shipped.items())
              + "); a result against another file is labelled with its level and steps, e.g. `good (10.0M steps)`, and never "
              "pooled with the first.", "", STATISTICS, ""]
     iqm_by_group, poi_by_group = {}, {}
@@ -718,7 +721,7 @@ def main(results, out_dir):
                 interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
                 lines.append(f"| {game} | {teacher} | {variant} | {n_variant} / {n_baseline} | "
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
-            lines += [""] + tier_differences(table, equivalence=tier == "500k")
+            lines += tier_differences(table, equivalence=tier == "500k")
             steps = by_tier[tier][0]["steps"]
             spans = [f"{k * steps / TRAINING_SPANS / 1000:g}k-{(k + 1) * steps / TRAINING_SPANS / 1000:g}k" for k in range(TRAINING_SPANS)]
             lines += ["", "Training games of the acting student, mean share of the teacher's sampled score in each fifth of the run, "
