@@ -36,7 +36,9 @@ import collections
 import csv
 import dataclasses
 import difflib
+import hashlib
 import io
+import json
 import os
 import random
 import signal
@@ -64,6 +66,7 @@ from tqdm import tqdm
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
 TEACHERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "teachers")
+EVAL_SEED = 12345  # eval_teacher.py's game seeds: the closing ratio compares the games the teacher's score comes from
 # Where other libraries keep the same Nature CNN (Mnih et al. 2015) -> our layer names. The first
 # matching prefix renames a key; keys of no listed prefix (value heads, target networks) are dropped.
 FOREIGN_KEY_MAPS = {
@@ -141,7 +144,9 @@ class Args:
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (the student and TensorBoard events) is written"""
     resume: Optional[str] = None
-    """a `last.pt` of this script to continue from (hyperparameters come from it)"""
+    """a `last.pt` of this script to continue from (hyperparameters come from it); a finished run only reports"""
+    checkpoint_minutes: float = 5.0
+    """minutes of training between saves of `last.pt`: a run killed without warning loses at most this much"""
 
 
 def fail(message: str) -> None:
@@ -401,7 +406,7 @@ def read_policy_file(path: str) -> dict:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
             if isinstance(state, dict) and state.get("format_version") == CHECKPOINT_FORMAT_VERSION:
-                return {**state, "kind": "policy_logits", "source": "curious-distill"}
+                return refuse_non_finite(path, {**state, "kind": "policy_logits", "source": "curious-distill"})
             source = "cleanrl_dqn" if isinstance(state, dict) and "network.9.weight" in state else "cleanrl_ppo"
     except SystemExit:
         raise
@@ -416,11 +421,20 @@ def read_policy_file(path: str) -> dict:
     if not {"network.0.weight", "network.2.weight", "network.4.weight", "network.7.weight", "actor.weight"} <= state_dict.keys():
         fail(f"{path!r} is not a curious-distill checkpoint nor a Nature-CNN policy of SB3 (PPO, A2C, DQN) or CleanRL; "
              f"pass a .pt written by ppo_atari.py, an SB3 CnnPolicy zip or a CleanRL .cleanrl_model")
-    return {"state_dict": state_dict, "kind": "q_values" if source.endswith("dqn") else "policy_logits", "source": source,
-            "env_id": None, "global_step": None, "num_actions": state_dict["actor.weight"].shape[0],
-            "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
-            "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
-                             "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}}
+    kind = "q_values" if source.endswith("dqn") else "policy_logits"
+    return refuse_non_finite(path, {
+        "state_dict": state_dict, "kind": kind, "source": source, "env_id": None, "global_step": None,
+        "num_actions": state_dict["actor.weight"].shape[0], "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
+        "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
+                         "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}})
+
+
+def refuse_non_finite(path: str, checkpoint: dict) -> dict:
+    """A policy with a NaN or infinite weight plays garbage that looks like a score: refused."""
+    bad = [k for k, v in checkpoint["state_dict"].items() if torch.is_tensor(v) and v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        fail(f"{path!r} has non-finite weights (NaN or inf in {bad[0]}); it cannot be played or learned from, pass another file")
+    return checkpoint
 
 
 def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float):
@@ -446,14 +460,16 @@ def ledger_score(path: str, greedy: bool) -> Optional[float]:
     ledger = os.path.join("runs", "eval_ledger.csv")
     if not os.path.exists(ledger):
         return None
-    rows = [r for r in csv.DictReader(open(ledger))
-            if os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
-            and r.get("contract") == AtariWrapperVectorEnv.contract]
+    with open(ledger, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
+        rows = list(csv.DictReader(f))
+    rows = [r for r in rows if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
+            and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
+            and r["contract"] == AtariWrapperVectorEnv.contract]
     return float(rows[-1]["mean"]) if rows else None
 
 
-def evaluate(policy, env_id, n_episodes, seed, device, greedy):
-    """Whole-game scores, one game per environment (as eval_teacher.py)."""
+def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()):
+    """Whole-game scores, one game per environment (as eval_teacher.py); None if a stop was requested."""
     envs = AtariWrapperVectorEnv(env_id, n_episodes, seed)
     obs, info = envs.reset(seed=seed)
     scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
@@ -461,6 +477,9 @@ def evaluate(policy, env_id, n_episodes, seed, device, greedy):
     last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
     generator = torch.Generator(device=device).manual_seed(seed)
     while not finished.all():
+        if stop_requested:
+            envs.close()
+            return None
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
             action = logits.argmax(dim=1) if greedy else torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
@@ -482,6 +501,7 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
     """The student in ppo_atari.py's checkpoint format (eval_teacher.py scores it), written atomically."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION,
+        "script": os.path.basename(__file__),
         "architecture": student.architecture,
         "env_id": args.env_id,
         "num_actions": int(student.actor.out_features),
@@ -499,8 +519,14 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
         **rnd_state,
     }
     tmp_path = f"{path}.tmp"
-    torch.save(payload, tmp_path)
-    os.replace(tmp_path, path)
+    try:
+        torch.save(payload, tmp_path)
+        os.replace(tmp_path, path)
+    except (OSError, RuntimeError) as e:  # a full disk surfaces as torch's RuntimeError ("unexpected pos ...")
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        fail(f"could not write {path} ({getattr(e, 'strerror', None) or e}); the checkpoint before it is intact: "
+             f"free some space, then --resume it")
 
 
 if __name__ == "__main__":
@@ -511,12 +537,27 @@ if __name__ == "__main__":
             fail(f"--resume {args.resume!r} does not exist; pass the last.pt of an earlier run of this script")
         try:
             checkpoint = torch.load(args.resume, map_location="cpu", weights_only=True)
-            assert checkpoint["args"]["exp_name"] == Args.exp_name and "optimizer" in checkpoint
+            assert checkpoint.get("script", checkpoint["args"]["exp_name"] + ".py") == os.path.basename(__file__)
+            args = dataclasses.replace(Args(**checkpoint["args"]), resume=args.resume, cuda=args.cuda)
+            assert "optimizer" in checkpoint
         except Exception:
-            fail(f"--resume {args.resume!r} is not a checkpoint of {Args.exp_name}.py; pass the last.pt it wrote")
-        args = dataclasses.replace(Args(**checkpoint["args"]), resume=args.resume, cuda=args.cuda)
-    if args.total_timesteps <= 0:
-        fail(f"--total-timesteps must be positive, got {args.total_timesteps}")
+            fail(f"--resume {args.resume!r} is not a checkpoint of {os.path.basename(__file__)}; pass the last.pt it wrote")
+        summary_path = os.path.join(os.path.dirname(os.path.abspath(args.resume)), "summary.json")
+        batch = args.num_envs * args.num_steps
+        trained = checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch
+        if trained and os.path.exists(summary_path):  # the run is complete: nothing is missing
+            print(json.load(open(summary_path))["line"])
+            sys.exit(0)
+    for field in dataclasses.fields(args):
+        value = getattr(args, field.name)
+        if isinstance(value, float) and not np.isfinite(value):
+            fail(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
+    for name, valid, rule in [("total_timesteps", args.total_timesteps > 0, "positive"), ("seed", args.seed >= 0, "0 or more"),
+                              ("learning_rate", args.learning_rate > 0, "positive"), ("max_grad_norm", args.max_grad_norm > 0, "positive"),
+                              ("update_epochs", args.update_epochs > 0, "positive"), ("n_eval_episodes", args.n_eval_episodes > 0, "positive"),
+                              ("checkpoint_minutes", args.checkpoint_minutes > 0, "positive")]:
+        if not valid:
+            fail(f"--{name.replace('_', '-')} must be {rule}, got {getattr(args, name)}")
     if min(args.temperature, args.q_temperature, args.student_width) <= 0 or not 0 <= args.teacher_action_prob <= 1:
         fail("--temperature, --q-temperature and --student-width must be positive and --teacher-action-prob in [0, 1]")
     if args.curiosity_coef < 0 or not 0 < args.update_proportion <= 1 or args.rnd_init_steps <= 0:
@@ -542,7 +583,9 @@ if __name__ == "__main__":
     teacher = teacher.to(device, memory_format=torch.channels_last)
     # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
     teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
-    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source}
+    with open(teacher_path, "rb") as f:  # which exact file taught this student
+        teacher_sha256 = hashlib.sha256(f.read()).hexdigest()
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, "sha256": teacher_sha256}
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = Student(num_actions, (width(16), width(32), width(32)), width(256))
@@ -592,6 +635,19 @@ if __name__ == "__main__":
     hyperparameters = {**vars(args), **{f"teacher_{k}": v for k, v in teacher_record.items()}}
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
+    def save_last():
+        """last.pt, atomically, after the TensorBoard events up to it (a resumed run's curves have no gap)."""
+        global last_saved, saved_step
+        writer.flush()
+        save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns,
+                        teacher_record,
+                        rnd_model=rnd_model.state_dict(), rnd_optimizer=rnd_optimizer.state_dict(),
+                        obs_rms=[obs_rms.mean, obs_rms.var, obs_rms.count], return_rms=[return_rms.mean, return_rms.var, return_rms.count],
+                        discounted_int_return=discounted_int_return)
+        last_saved, saved_step = time.time(), global_step
+
+    last_saved, saved_step = time.time(), global_step if checkpoint else None
+
     # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
     stop_requested = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -613,6 +669,7 @@ if __name__ == "__main__":
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
+    iteration = start_iteration - 1  # a resumed run whose training is complete goes straight to its evaluation
     for iteration in range(start_iteration, num_iterations + 1):
         # DAgger-style mixing, annealed: p_teacher(t) = teacher_action_prob * (1 - t / T_total).
         teacher_acts_prob = args.teacher_action_prob * (1.0 - global_step / args.total_timesteps)
@@ -730,27 +787,41 @@ if __name__ == "__main__":
         progress.update(global_step - progress.n)
         progress.set_postfix(SPS=sps, ret=f"{np.mean(recent_returns):.0f}" if recent_returns else "-",
                              agree=f"{agreement.item():.2f}", kl=f"{distill_loss.item():.3f}")
+        if not np.isfinite(loss.item()) or not all(p.isfinite().all() for p in student.parameters()):
+            kept = f"{run_dir}/last.pt keeps step {saved_step:,}" if saved_step is not None else "no checkpoint was written"
+            fail(f"training diverged at step {global_step:,} (loss {loss.item()}); {kept}, the last good one: lower --learning-rate")
         if stop_requested:
             break
+        if time.time() - last_saved >= 60 * args.checkpoint_minutes:
+            save_last()
     progress.close()
     envs.close()
-    save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns,
-                    teacher_record,
-                    rnd_model=rnd_model.state_dict(), rnd_optimizer=rnd_optimizer.state_dict(),
-                    obs_rms=[obs_rms.mean, obs_rms.var, obs_rms.count], return_rms=[return_rms.mean, return_rms.var, return_rms.count],
-                    discounted_int_return=discounted_int_return)
+    save_last()
     if stop_requested:
         print(f"interrupted at step {global_step}; resume with: python {Args.exp_name}.py --resume {os.path.join(run_dir, 'last.pt')}")
         sys.exit(0)
 
-    # Final evaluation of the student, against the teacher's score (evaluated now if unknown).
-    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, args.seed + 10_000, device, args.eval_greedy)
-    if teacher_score is None:
-        teacher_score = float(evaluate(teacher, args.env_id, args.n_eval_episodes, args.seed + 10_000, device, args.eval_greedy).mean())
+    # Final evaluation of the student, against the teacher's score (evaluated now if unknown). A stop here
+    # leaves the trained student saved: --resume then plays the evaluation only.
+    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+    if teacher_score is None and student_scores is not None:
+        teacher_scores = evaluate(teacher, args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+        teacher_score = None if teacher_scores is None else float(teacher_scores.mean())
+    if stop_requested:
+        print(f"interrupted during the closing evaluation (training is complete); resume with: python {Args.exp_name}.py "
+              f"--resume {os.path.join(run_dir, 'last.pt')}")
+        sys.exit(0)
     writer.add_scalar("charts/eval_student_score", student_scores.mean(), global_step)
     writer.add_scalar("charts/eval_teacher_score", teacher_score, global_step)
     writer.close()
     ratio = student_scores.mean() / teacher_score if teacher_score else float("nan")
-    print(f"student {student_scores.mean():.1f} +- {student_scores.std():.1f} | teacher {teacher_score:.1f} | "
-          f"student/teacher {ratio:.0%} | parameters {student_params:,}/{teacher_params:,} = "
-          f"{student_params / teacher_params:.0%} | {global_step} steps | saved {os.path.join(run_dir, 'last.pt')}")
+    line = (f"student {student_scores.mean():.1f} +- {student_scores.std():.1f} | teacher {teacher_score:.1f} | "
+            f"student/teacher {ratio:.0%} | parameters {student_params:,}/{teacher_params:,} = "
+            f"{student_params / teacher_params:.0%} | {global_step} steps | saved {os.path.join(run_dir, 'last.pt')}")
+    # summary.json marks the run complete (benchmark/ skips it); --resume of a complete run prints `line` again.
+    summary = {"line": line, "student_scores": student_scores.tolist(), "teacher_score": teacher_score, "global_step": global_step,
+               "eval_seed": EVAL_SEED, "eval_greedy": args.eval_greedy, "teacher": teacher_record}
+    with open(os.path.join(run_dir, "summary.json.tmp"), "w") as f:
+        json.dump(summary, f)
+    os.replace(os.path.join(run_dir, "summary.json.tmp"), os.path.join(run_dir, "summary.json"))
+    print(line)

@@ -243,7 +243,7 @@ def read_policy_file(path: str) -> dict:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
             if isinstance(state, dict) and state.get("format_version") == CHECKPOINT_FORMAT_VERSION:
-                return {**state, "kind": "policy_logits", "source": "curious-distill"}
+                return refuse_non_finite(path, {**state, "kind": "policy_logits", "source": "curious-distill"})
             source = "cleanrl_dqn" if isinstance(state, dict) and "network.9.weight" in state else "cleanrl_ppo"
     except SystemExit:
         raise
@@ -258,11 +258,20 @@ def read_policy_file(path: str) -> dict:
     if not {"network.0.weight", "network.2.weight", "network.4.weight", "network.7.weight", "actor.weight"} <= state_dict.keys():
         fail(f"{path!r} is not a curious-distill checkpoint nor a Nature-CNN policy of SB3 (PPO, A2C, DQN) or CleanRL; "
              f"pass a .pt written by ppo_atari.py, an SB3 CnnPolicy zip or a CleanRL .cleanrl_model")
-    return {"state_dict": state_dict, "kind": "q_values" if source.endswith("dqn") else "policy_logits", "source": source,
-            "env_id": None, "global_step": None, "num_actions": state_dict["actor.weight"].shape[0],
-            "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
-            "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
-                             "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}}
+    kind = "q_values" if source.endswith("dqn") else "policy_logits"
+    return refuse_non_finite(path, {
+        "state_dict": state_dict, "kind": kind, "source": source, "env_id": None, "global_step": None,
+        "num_actions": state_dict["actor.weight"].shape[0], "obs_shape": [state_dict["network.0.weight"].shape[1], 84, 84],
+        "architecture": {"name": "nature_cnn", "hidden": state_dict["network.7.weight"].shape[0],
+                         "channels": [state_dict[f"network.{i}.weight"].shape[0] for i in (0, 2, 4)]}})
+
+
+def refuse_non_finite(path: str, checkpoint: dict) -> dict:
+    """A policy with a NaN or infinite weight plays garbage that looks like a score: refused."""
+    bad = [k for k, v in checkpoint["state_dict"].items() if torch.is_tensor(v) and v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        fail(f"{path!r} has non-finite weights (NaN or inf in {bad[0]}); it cannot be played or learned from, pass another file")
+    return checkpoint
 
 
 def load_policy(path: str, env_id: Optional[str], q_temperature: float = 0.01):
@@ -292,6 +301,7 @@ def load_policy(path: str, env_id: Optional[str], q_temperature: float = 0.01):
 
 
 STUCK_FRAMES = 18_000  # 5 minutes of play at 60 frames per second
+MIN_FRAMES = 400  # shorter frame limits cut every game during its forced start, which then never ends
 
 
 def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None):
@@ -388,41 +398,73 @@ def expand_paths(patterns):
 # were played by ale_py's batched env, which pressed FIRE only at a game's start).
 LEDGER_FIELDS = ["checkpoint", "env_id", "steps", "mean", "std", "episodes", "greedy", "date",
                  "contract", "frame_limit", "games_cut"]
+OLDEST_LEDGER_FIELDS = 8  # the first ledgers had the columns up to `date`
+
+
+def ledger_header(ledger_path):
+    """Check, before any game is played, that --ledger can take our rows -> its header (None: a new file).
+
+    The ledger is a user's data: it is only ever appended to. A header we wrote (or an older one, a prefix of
+    ours, from before a column existed; or ours with a user's extra columns; a spreadsheet's UTF-8 BOM) is
+    accepted; any other file is left as it is and refused."""
+    if os.path.isdir(ledger_path):
+        fail(f"--ledger {ledger_path!r} is a directory; pass a .csv file path, e.g. {os.path.join(ledger_path, 'eval_ledger.csv')}")
+    if not os.path.isfile(ledger_path) or os.path.getsize(ledger_path) == 0:
+        folder = os.path.dirname(os.path.abspath(ledger_path))
+        while not os.path.isdir(folder):  # the nearest existing folder is where the new ones are made
+            folder = os.path.dirname(folder)
+        if not os.access(folder, os.W_OK):
+            fail(f"cannot create the ledger {ledger_path!r}: {folder} is not writable; pass a --ledger you can write")
+        return None
+    with open(ledger_path, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), [])
+    if not (OLDEST_LEDGER_FIELDS <= len(header) and header == LEDGER_FIELDS[: len(header)]) and not set(LEDGER_FIELDS) <= set(header):
+        fail(f"--ledger {ledger_path!r} is not an eval_teacher.py ledger (its header starts {','.join(header[:3])!r}); "
+             f"it was left as it is: pass another --ledger")
+    if not os.access(ledger_path, os.W_OK):
+        fail(f"the ledger {ledger_path!r} is not writable; pass a --ledger you can write")
+    return header
 
 
 def append_to_ledger(ledger_path, rows):
-    """Append-only: earlier rows are never changed, so an interrupted run loses nothing. A ledger from
-    before a column existed first gets the new header, its rows kept, in one atomic rewrite."""
-    os.makedirs(os.path.dirname(ledger_path) or ".", exist_ok=True)
-    if os.path.exists(ledger_path):
-        with open(ledger_path, newline="") as f:
-            header, old_rows = next(csv.reader(f), []), None
-            if header != LEDGER_FIELDS:
-                f.seek(0)
-                old_rows = list(csv.DictReader(f))
-        if old_rows is not None:
-            with open(f"{ledger_path}.tmp", "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(old_rows)
-            os.replace(f"{ledger_path}.tmp", ledger_path)
-    new_file = not os.path.exists(ledger_path)
-    with open(ledger_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS)
-        if new_file:
+    """Append-only: earlier rows are never changed, so an interrupted run loses nothing. A ledger from before a
+    column existed first gets the new header, its rows and bytes otherwise kept, in one atomic rewrite; a
+    user's extra columns are kept (left empty in our rows)."""
+    header = ledger_header(ledger_path)
+    if header is not None and len(header) < len(LEDGER_FIELDS) and header == LEDGER_FIELDS[: len(header)]:  # older
+        with open(ledger_path, "rb") as f:
+            bom = f.read(3) == b"\xef\xbb\xbf"  # a spreadsheet's "CSV UTF-8": kept as it was
+        with open(ledger_path, newline="", encoding="utf-8-sig") as f:
+            old_rows = list(csv.DictReader(f))
+        with open(f"{ledger_path}.tmp", "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS)
             writer.writeheader()
-        writer.writerows(rows)
+            writer.writerows(old_rows)
+        os.replace(f"{ledger_path}.tmp", ledger_path)
+        header = LEDGER_FIELDS
+    try:
+        os.makedirs(os.path.dirname(ledger_path) or ".", exist_ok=True)
+        with open(ledger_path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=header or LEDGER_FIELDS, restval="")
+            if header is None:
+                writer.writeheader()
+            writer.writerows(rows)
+    except OSError as e:
+        fail(f"could not append to the ledger {ledger_path!r} ({e.strerror}); the scores above were not recorded")
 
 
 if __name__ == "__main__":
     args = tyro.cli(Args)
     if args.n_eval_episodes <= 0:
         fail(f"--n-eval-episodes must be positive, got {args.n_eval_episodes}")
-    paths = expand_paths(args.checkpoints)
-    if args.max_frames is not None and args.max_frames <= 0:
-        fail(f"--max-frames must be positive, got {args.max_frames}")
-    if args.q_temperature <= 0:
-        fail(f"--q-temperature must be positive, got {args.q_temperature}")
+    if args.max_frames is not None and args.max_frames < MIN_FRAMES:
+        fail(f"--max-frames must be at least {MIN_FRAMES} (a new game's forced start, up to 30 no-op steps and two FIRE "
+             f"steps, has to fit in it), got {args.max_frames}")
+    if not args.q_temperature > 0 or not np.isfinite(args.q_temperature):
+        fail(f"--q-temperature must be a positive number, got {args.q_temperature}")
+    if args.seed < 0:
+        fail(f"--seed must be 0 or more, got {args.seed}")
+    ledger_header(args.ledger)  # a ledger that cannot take the rows is refused before any game is played
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     paths = expand_paths(args.checkpoints)
     policies = [load_policy(path, args.env_id, args.q_temperature) for path in paths]  # all inputs checked before any game

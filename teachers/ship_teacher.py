@@ -1,18 +1,20 @@
 """Ship a ppo_atari.py checkpoint as a compact teacher: teachers/<EnvId>/<level>.pt + a teachers.csv row.
 
-    python eval_teacher.py runs/<run>/step_1000000.pt            # score it first: greedy...
-    python eval_teacher.py runs/<run>/step_1000000.pt --no-greedy   # ...and sampling
     python teachers/ship_teacher.py runs/<run>/step_1000000.pt --level bad --train-wall-time "75 min"
-    python teachers/ship_teacher.py teachers/<game>/bad.pt --level bad --rescore   # new scores only (after both evals)
+    python teachers/ship_teacher.py runs/<run>/step_5000000.pt --level medium --train-wall-time "3 h" --replace
+    python teachers/ship_teacher.py teachers/<game>/bad.pt --level bad --rescore   # new scores only
 
 The shipped file keeps the network in float16 (torso, actor and the 513-number value head, no optimizer)
 with the checkpoint's metadata and training args: what distillation needs, and what `ppo_atari.py --resume`
-needs to continue the run later (Adam's moments are rebuilt then). Before writing, the fp16
-policy is checked against the fp32 one on real game frames: logits within fp16 tolerance and the
-same greedy action on every frame; otherwise nothing is written.
+needs to continue the run later (Adam's moments are rebuilt then). Before anything is written, the fp16
+policy is checked against the fp32 one on real game frames (logits within fp16 tolerance, the same greedy
+action on every frame), and then the fp16 file itself is scored: 30 whole games greedy and 30 sampled, on
+eval_teacher.py's game seeds. fp16 changes sampled play a little, and students learn from the file that
+ships, so its row holds that file's scores. A shipped level is replaced only with --replace.
 """
 
 import csv
+import datetime
 import os
 import platform
 import sys
@@ -23,27 +25,30 @@ import tyro
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import eval_teacher  # noqa: E402  (the project's one checkpoint reader and policy network)
+import eval_teacher  # noqa: E402  (the project's one checkpoint reader, policy network and scorer)
 
 CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "sampled_mean", "sampled_std", "episodes", "eval_date",
               "contract", "command", "machine", "train_wall_time"]
+MIN_GAMES = 30  # a teacher's score is every student's yardstick: fewer games make its noise everyone's
 
 
 @dataclass
 class Args:
     checkpoint: tyro.conf.Positional[str]
-    """a ppo_atari.py checkpoint already scored by eval_teacher.py, greedy and --no-greedy"""
+    """a ppo_atari.py checkpoint (a ladder rung or last.pt)"""
     level: str
     """bad, medium or good"""
     train_wall_time: str = ""
     """how long training took, for the record (e.g. "75 min"); required unless --rescore"""
+    replace: bool = False
+    """replace the teacher already shipped at this level (what it replaces is printed)"""
     rescore: bool = False
-    """only replace the scores of this already-shipped teacher with its newest ledger rows (after a change
-    of the preprocessing contract): weights, command, machine and training time stay as they are"""
+    """only re-score this already-shipped teacher file (after a change of the preprocessing contract):
+    weights, command, machine and training time stay as they are"""
+    n_eval_episodes: int = MIN_GAMES
+    """whole games scored in each mode (greedy and sampled); at least 30"""
     machine: str = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     """the machine that trained it, for the record"""
-    ledger: str = "runs/eval_ledger.csv"
-    """the eval_teacher.py ledger holding this checkpoint's score"""
     logit_tolerance: float = 0.05
     """largest allowed |fp32 - fp16| logit difference"""
     teachers_dir: str = os.path.dirname(os.path.abspath(__file__))
@@ -60,49 +65,69 @@ def training_command(args: dict) -> str:
     return " ".join(["python ppo_atari.py", *changed])
 
 
+def score_file(path, env_id, games, name):
+    """Greedy and sampled scores of the policy file `path` itself (to ship as `name`); a game cut short is refused."""
+    policy, _, _ = eval_teacher.load_policy(path, env_id)
+    scores = {}
+    for greedy, name in ((True, "mean"), (False, "sampled_mean")):
+        played, cut = eval_teacher.evaluate(policy, env_id, games, greedy, eval_teacher.Args.seed, torch.device("cpu"))
+        if cut.any():
+            eval_teacher.fail(f"{cut.sum()} of the {games} {'greedy' if greedy else 'sampled'} games of {name} were cut by the "
+                              f"frame limit; a teacher's score must come from whole games, so it was not shipped")
+        scores[name], scores[name.replace("mean", "std")] = round(float(played.mean()), 2), round(float(played.std()), 2)
+    print(f"{name}: greedy {scores['mean']} +- {scores['std']}, sampled {scores['sampled_mean']} +- {scores['sampled_std']} "
+          f"over {games} whole games each")
+    return {**scores, "episodes": games, "eval_date": datetime.date.today().isoformat(),
+            "contract": eval_teacher.AtariWrapperVectorEnv.contract}
+
+
+def write_table(table_path, table):
+    table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
+    with open(f"{table_path}.tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(table)
+    os.replace(f"{table_path}.tmp", table_path)
+
+
 if __name__ == "__main__":
     args = tyro.cli(Args)
     if args.level not in ("bad", "medium", "good"):
         eval_teacher.fail(f"--level must be bad, medium or good, not {args.level!r}")
     if not args.rescore and not args.train_wall_time:
         eval_teacher.fail("--train-wall-time is required to ship a teacher (how long it trained, e.g. \"75 min\")")
+    if args.n_eval_episodes < MIN_GAMES:
+        eval_teacher.fail(f"--n-eval-episodes must be at least {MIN_GAMES} (the score every student is measured against), "
+                          f"got {args.n_eval_episodes}")
     checkpoint = eval_teacher.read_policy_file(args.checkpoint)
-    if checkpoint.get("env_id") is None or "args" not in checkpoint:
-        eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py checkpoint; only those can be shipped")
-    rows = [r for r in csv.DictReader(open(args.ledger))] if os.path.exists(args.ledger) else []
-    rows = [r for r in rows if os.path.abspath(r["checkpoint"]) == os.path.abspath(args.checkpoint)
-            and r.get("contract") == eval_teacher.AtariWrapperVectorEnv.contract]
-    greedy_rows, sampled_rows = [r for r in rows if r["greedy"] == "True"], [r for r in rows if r["greedy"] == "False"]
-    if not greedy_rows or not sampled_rows:
-        missing = "" if not greedy_rows else " --no-greedy"
-        eval_teacher.fail(f"{args.checkpoint!r} lacks a{' sampled' if missing else ''} score in {args.ledger}; "
-                          f"run `python eval_teacher.py {args.checkpoint}{missing}` first")
-    score, sampled = greedy_rows[-1], sampled_rows[-1]
-    scores = {"mean": score["mean"], "std": score["std"], "sampled_mean": sampled["mean"], "sampled_std": sampled["std"],
-              "episodes": min(score["episodes"], sampled["episodes"]), "eval_date": score["date"],
-              "contract": eval_teacher.AtariWrapperVectorEnv.contract}
+    # A ppo_atari.py teacher records its PPO arguments; a distill*.py student records the teacher it learned from.
+    if checkpoint["source"] != "curious-distill" or "clip_coef" not in checkpoint.get("args", {}) or "teacher" in checkpoint:
+        eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py teacher checkpoint; only those can be shipped")
+    env_id = checkpoint["env_id"]
     table_path = os.path.join(args.teachers_dir, "teachers.csv")
-    table = [r for r in csv.DictReader(open(table_path))] if os.path.exists(table_path) else []
-
-    def write_table():
-        table.sort(key=lambda r: (r["env_id"], ["bad", "medium", "good"].index(r["level"])))
-        with open(f"{table_path}.tmp", "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            writer.writerows(table)
-        os.replace(f"{table_path}.tmp", table_path)
+    table = list(csv.DictReader(open(table_path, newline=""))) if os.path.exists(table_path) else []
+    if table and list(table[0]) != CSV_FIELDS:
+        eval_teacher.fail(f"{table_path} does not have ship_teacher.py's columns; it was left as it is: fix its header")
+    shipped = next((r for r in table if (r["env_id"], r["level"]) == (env_id, args.level)), None)
+    relative_path = f"{env_id}/{args.level}.pt"
+    target = os.path.join(args.teachers_dir, relative_path)
 
     if args.rescore:
-        (row,) = [r for r in table if (r["env_id"], r["level"]) == (checkpoint["env_id"], args.level)] or [None]
-        if row is None or os.path.abspath(os.path.join(args.teachers_dir, row["path"])) != os.path.abspath(args.checkpoint):
-            eval_teacher.fail(f"{args.checkpoint!r} is not the shipped {args.level} teacher of {checkpoint['env_id']}; "
+        if shipped is None or os.path.abspath(os.path.join(args.teachers_dir, shipped["path"])) != os.path.abspath(args.checkpoint):
+            eval_teacher.fail(f"{args.checkpoint!r} is not the shipped {args.level} teacher of {env_id}; "
                               f"--rescore takes a teachers/<game>/<level>.pt listed in teachers.csv")
-        row.update(scores)
-        write_table()
-        print(f"rescored {args.checkpoint}: greedy {score['mean']} +- {score['std']}, sampled {sampled['mean']} +- {sampled['std']}")
+        shipped.update(score_file(args.checkpoint, env_id, args.n_eval_episodes, args.checkpoint))
+        write_table(table_path, table)
+        print(f"rescored {args.checkpoint} in {table_path}")
         sys.exit(0)
 
-    policy32, env_id, _ = eval_teacher.load_policy(args.checkpoint, None)
+    if (shipped or os.path.exists(target)) and not args.replace:
+        what = f"{shipped['steps']} steps, greedy {shipped['mean']}, sampled {shipped['sampled_mean']}" if shipped else "not in teachers.csv"
+        eval_teacher.fail(f"{target} already ships ({what}); pass --replace to replace it, or choose another --level")
+    if os.path.abspath(args.checkpoint) == os.path.abspath(target):
+        eval_teacher.fail(f"{args.checkpoint!r} is the shipped file itself; to score it again use --rescore")
+
+    policy32, _, _ = eval_teacher.load_policy(args.checkpoint, env_id)
     state16 = {k: v.half() for k, v in policy32.state_dict().items()}
     # The value head too (513 numbers): ppo_atari.py --resume continues a shipped rung without re-learning it.
     state16.update({k: v.half() for k, v in checkpoint["state_dict"].items() if k.startswith("critic.")})
@@ -117,19 +142,26 @@ if __name__ == "__main__":
     if max_diff > args.logit_tolerance or agreement < 1.0:
         eval_teacher.fail(f"the fp16 policy drifts from fp32 (max diff {max_diff:.4f}, agreement {agreement:.2%}); not shipped")
 
-    relative_path = f"{env_id}/{args.level}.pt"
-    os.makedirs(os.path.join(args.teachers_dir, env_id), exist_ok=True)
+    # The fp16 file is written beside its destination, scored as it is, and only then moved into place.
+    os.makedirs(os.path.dirname(target), exist_ok=True)
     payload = {k: checkpoint[k] for k in ("format_version", "architecture", "env_id", "num_actions", "obs_shape",
                                           "global_step", "mean_episodic_return", "args")}
     payload["state_dict"] = state16
-    target = os.path.join(args.teachers_dir, relative_path)
-    torch.save(payload, f"{target}.tmp")
-    os.replace(f"{target}.tmp", target)
+    staged = f"{target}.new.tmp"
+    try:
+        torch.save(payload, staged)
+        scores = score_file(staged, env_id, args.n_eval_episodes, f"{target} (fp16)")
+        if shipped:
+            print(f"replacing {target}: {shipped['steps']} steps, greedy {shipped['mean']}, sampled {shipped['sampled_mean']}")
+        os.replace(staged, target)
+    finally:
+        if os.path.exists(staged):
+            os.remove(staged)
 
-    table = [r for r in table if (r["env_id"], r["level"]) != (env_id, args.level)]
+    table = [r for r in table if r is not shipped]
     table.append({"env_id": env_id, "level": args.level, "path": relative_path, "steps": checkpoint["global_step"], **scores,
                   "command": training_command(checkpoint["args"]), "machine": args.machine,
                   "train_wall_time": args.train_wall_time})
-    write_table()
+    write_table(table_path, table)
     print(f"shipped {target} ({os.path.getsize(target) / 2**20:.1f} MiB): {env_id} {args.level}, "
-          f"{checkpoint['global_step']} steps, greedy {score['mean']} +- {score['std']}, sampled {sampled['mean']} +- {sampled['std']}")
+          f"{checkpoint['global_step']:,} steps, greedy {scores['mean']}, sampled {scores['sampled_mean']}")

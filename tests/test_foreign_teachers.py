@@ -5,6 +5,7 @@ library saves it, and must give the same action distribution through our loaders
 softmax of the logits for a policy, softmax(Q / tau) for a Q-value teacher (Rusu et al. 2016)."""
 
 import csv
+import hashlib
 import importlib
 import inspect
 
@@ -109,7 +110,8 @@ def test_distill_learns_from_a_foreign_teacher_and_records_its_kind(fixture, kin
     assert f"({'policy logits' if kind == 'policy_logits' else 'Q-values, tau 0.01'}, {source})" in result.stdout
     (checkpoint_path,) = tmp_path.glob("*/last.pt")
     checkpoint = torch.load(checkpoint_path, weights_only=True)
-    assert checkpoint["teacher"] == {"path": str(path), "kind": kind, "source": source}
+    sha256 = hashlib.sha256(open(path, "rb").read()).hexdigest()  # the exact file, for provenance
+    assert checkpoint["teacher"] == {"path": str(path), "kind": kind, "source": source, "sha256": sha256}
     assert checkpoint["global_step"] == 128
 
 
@@ -168,7 +170,8 @@ def test_a_game_without_events_is_reported_and_its_score_kept(monkeypatch, capsy
 @pytest.mark.parametrize("script", ["distill_rnd", "distill_rnd_uncertainty"])
 def test_every_script_reads_teacher_files_the_same_way(script):
     module = importlib.import_module(script)
-    for name in ("read_policy_file", "load_teacher"):
+    for name in ("read_policy_file", "refuse_non_finite", "load_teacher"):
         assert inspect.getsource(getattr(module, name)) == inspect.getsource(getattr(distill, name))
-    assert inspect.getsource(eval_teacher.read_policy_file) == inspect.getsource(distill.read_policy_file)
+    for name in ("read_policy_file", "refuse_non_finite"):
+        assert inspect.getsource(getattr(eval_teacher, name)) == inspect.getsource(getattr(distill, name))
     assert module.FOREIGN_KEY_MAPS == eval_teacher.FOREIGN_KEY_MAPS == distill.FOREIGN_KEY_MAPS

@@ -1,54 +1,98 @@
-"""Specification of teachers/ship_teacher.py: what a shipped teacher holds, and re-scoring it in place."""
+"""Specification of teachers/ship_teacher.py: what a shipped teacher holds, whose scores its row records, and what
+it never does to a teacher that already ships."""
 
 import csv
+import shutil
 
+import numpy as np
+import pytest
 import torch
 
+import eval_teacher
 from conftest import assert_one_line_error, run_script
 
+GAME = "MsPacmanNoFrameskip-v4"
 
-def score(checkpoint, ledger, *mode):
-    result = run_script("eval_teacher.py", checkpoint, "--n-eval-episodes", 2, "--ledger", ledger, *mode)
+
+def ship(checkpoint, teachers, *extra):
+    return run_script("teachers/ship_teacher.py", checkpoint, "--level", "bad", "--train-wall-time", "1 min",
+                      "--teachers-dir", teachers, *extra)
+
+
+@pytest.fixture(scope="module")
+def shipped(tiny_teacher, tmp_path_factory):
+    """The tiny teacher shipped once as `bad` (scoring 2 x 30 whole games takes a while): its teachers folder."""
+    teachers = tmp_path_factory.mktemp("teachers")
+    result = ship(tiny_teacher, teachers)
     assert result.returncode == 0, result.stderr
+    return teachers
 
 
-def test_a_shipped_teacher_is_fp16_with_its_value_head_and_a_row_under_the_contract(tiny_teacher, tmp_path):
-    ledger = tmp_path / "ledger.csv"
-    score(tiny_teacher, ledger)
-    score(tiny_teacher, ledger, "--no-greedy")
-    result = run_script("teachers/ship_teacher.py", tiny_teacher, "--level", "bad", "--train-wall-time", "1 min",
-                        "--ledger", ledger, "--teachers-dir", tmp_path / "teachers")
+def copy_of(teachers, tmp_path):
+    shutil.copytree(teachers, tmp_path / "teachers")
+    return tmp_path / "teachers"
+
+
+def test_a_shipped_teacher_is_fp16_with_its_value_head_and_a_row_under_the_contract(shipped):
+    teacher = torch.load(shipped / GAME / "bad.pt", weights_only=True)
+    assert "optimizer" not in teacher and teacher["global_step"] == 256
+    assert {v.dtype for v in teacher["state_dict"].values()} == {torch.float16}
+    assert "critic.weight" in teacher["state_dict"]  # so ppo_atari.py --resume continues it without re-learning values
+    (row,) = csv.DictReader(open(shipped / "teachers.csv"))
+    assert (row["level"], row["contract"], row["train_wall_time"], row["episodes"]) == ("bad", "sb3_atari_wrapper", "1 min", "30")
+    assert not list(shipped.rglob("*.tmp"))
+
+
+def test_the_row_holds_the_scores_of_the_fp16_file_that_ships(shipped):
+    # Students learn from the fp16 file, so its own sampled play is the yardstick, on eval_teacher.py's game seeds.
+    policy, _, _ = eval_teacher.load_policy(str(shipped / GAME / "bad.pt"), GAME)
+    scores, _ = eval_teacher.evaluate(policy, GAME, 30, greedy=False, seed=eval_teacher.Args.seed, device=torch.device("cpu"))
+    (row,) = csv.DictReader(open(shipped / "teachers.csv"))
+    assert float(row["sampled_mean"]) == pytest.approx(round(float(np.mean(scores)), 2))
+
+
+def test_a_shipped_level_is_not_replaced_without_replace(shipped, tiny_teacher, tmp_path):
+    teachers = copy_of(shipped, tmp_path)
+    before = (teachers / GAME / "bad.pt").read_bytes(), (teachers / "teachers.csv").read_bytes()
+    assert_one_line_error(ship(tiny_teacher, teachers), "already ships", "--replace")
+    assert ((teachers / GAME / "bad.pt").read_bytes(), (teachers / "teachers.csv").read_bytes()) == before
+
+
+def test_replace_says_what_it_replaces(shipped, tiny_teacher_run, tmp_path):
+    teachers = copy_of(shipped, tmp_path)
+    result = ship(tiny_teacher_run / "step_128.pt", teachers, "--replace")
     assert result.returncode == 0, result.stderr
-    shipped = torch.load(tmp_path / "teachers" / "MsPacmanNoFrameskip-v4" / "bad.pt", weights_only=True)
-    assert "optimizer" not in shipped and shipped["global_step"] == 256
-    assert {v.dtype for v in shipped["state_dict"].values()} == {torch.float16}
-    assert "critic.weight" in shipped["state_dict"]  # so ppo_atari.py --resume continues it without re-learning values
-    (row,) = csv.DictReader(open(tmp_path / "teachers" / "teachers.csv"))
-    assert (row["level"], row["contract"], row["train_wall_time"]) == ("bad", "sb3_atari_wrapper", "1 min")
-
-
-def test_rescore_replaces_only_the_scores_of_a_shipped_teacher(tiny_teacher, tmp_path):
-    ledger, teachers = tmp_path / "ledger.csv", tmp_path / "teachers"
-    score(tiny_teacher, ledger)
-    score(tiny_teacher, ledger, "--no-greedy")
-    assert run_script("teachers/ship_teacher.py", tiny_teacher, "--level", "bad", "--train-wall-time", "1 min",
-                      "--ledger", ledger, "--teachers-dir", teachers).returncode == 0
-    shipped = teachers / "MsPacmanNoFrameskip-v4" / "bad.pt"
-    weights = shipped.read_bytes()
-    with open(ledger, "a") as f:  # newer scores of the shipped file, as after a change of contract
-        f.write(f"{shipped},MsPacmanNoFrameskip-v4,256,123.0,4.0,30,True,2026-12-01,sb3_atari_wrapper,108000,0\n")
-        f.write(f"{shipped},MsPacmanNoFrameskip-v4,256,456.0,7.0,30,False,2026-12-01,sb3_atari_wrapper,108000,0\n")
-    result = run_script("teachers/ship_teacher.py", shipped, "--level", "bad", "--rescore", "--ledger", ledger, "--teachers-dir", teachers)
-    assert result.returncode == 0, result.stderr
+    assert f"replacing {teachers / GAME / 'bad.pt'}: 256 steps" in result.stdout
     (row,) = csv.DictReader(open(teachers / "teachers.csv"))
-    assert (row["mean"], row["sampled_mean"], row["episodes"], row["train_wall_time"]) == ("123.0", "456.0", "30", "1 min")
-    assert shipped.read_bytes() == weights
+    assert row["steps"] == "128"
 
 
-def test_a_teacher_without_a_sampled_score_is_not_shipped(tiny_teacher, tmp_path):
-    ledger = tmp_path / "ledger.csv"
-    score(tiny_teacher, ledger)
-    result = run_script("teachers/ship_teacher.py", tiny_teacher, "--level", "bad", "--train-wall-time", "1 min",
-                        "--ledger", ledger, "--teachers-dir", tmp_path / "teachers")
-    assert_one_line_error(result, "lacks a sampled score", "--no-greedy")
+def test_rescore_replaces_only_the_scores_of_a_shipped_teacher(shipped, tmp_path):
+    teachers = copy_of(shipped, tmp_path)
+    with open(teachers / "teachers.csv") as f:
+        (row,) = csv.DictReader(f)
+    rows = [{**row, "mean": "1.0", "sampled_mean": "2.0"}]  # stale scores, as after a change of contract
+    with open(teachers / "teachers.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerows(rows)
+    weights = (teachers / GAME / "bad.pt").read_bytes()
+    result = run_script("teachers/ship_teacher.py", teachers / GAME / "bad.pt", "--level", "bad", "--rescore", "--teachers-dir", teachers)
+    assert result.returncode == 0, result.stderr
+    (rescored,) = csv.DictReader(open(teachers / "teachers.csv"))
+    assert (rescored["mean"], rescored["sampled_mean"]) == (row["mean"], row["sampled_mean"])
+    assert (rescored["train_wall_time"], rescored["command"]) == (row["train_wall_time"], row["command"])
+    assert (teachers / GAME / "bad.pt").read_bytes() == weights
+
+
+def test_a_distilled_student_is_not_shipped_as_a_teacher(tmp_path):
+    student = run_script("distill.py", "--total-timesteps", 256, "--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2,
+                         "--n-eval-episodes", 1, "--runs-dir", tmp_path / "runs")
+    assert student.returncode == 0, student.stderr
+    (last,) = (tmp_path / "runs").glob("*/last.pt")
+    assert_one_line_error(ship(last, tmp_path / "teachers"), "not a ppo_atari.py teacher")
     assert not (tmp_path / "teachers").exists()
+
+
+def test_fewer_than_30_games_are_refused(tiny_teacher, tmp_path):
+    assert_one_line_error(ship(tiny_teacher, tmp_path / "teachers", "--n-eval-episodes", 10), "--n-eval-episodes", "at least 30")

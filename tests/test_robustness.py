@@ -1,0 +1,192 @@
+"""Specification of what users' data and interrupted runs can count on: a ledger is only ever appended to, a
+broken teacher is refused, and a distill run stopped at any moment (signal or kill -9) resumes to its summary."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import ROOT, assert_one_line_error, run_script
+
+SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
+SHORT = ["--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2, "--n-eval-episodes", 1]
+OURS = "checkpoint,env_id,steps,mean,std,episodes,greedy,date,contract,frame_limit,games_cut"
+OLD_ROW = "old.pt,PongNoFrameskip-v4,1,2.0,3.0,4,True,2026-01-01,sb3_atari_wrapper,108000,0"
+
+
+def score_into(ledger, checkpoint, *extra):
+    return run_script("eval_teacher.py", checkpoint, "--n-eval-episodes", 1, "--max-frames", 400, "--ledger", ledger, *extra)
+
+
+# The ledger: a user's data.
+
+@pytest.mark.parametrize("header", ["a;b;c", "name,score", "checkpoint;env_id;steps"])
+def test_a_ledger_with_a_foreign_header_is_left_as_it_is_and_refused_before_any_game(header, tiny_teacher, tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(f"{header}\n1;2;3\n")
+    before = ledger.read_bytes()
+    assert_one_line_error(score_into(ledger, tiny_teacher), "is not an eval_teacher.py ledger", "left as it is")
+    assert ledger.read_bytes() == before
+
+
+def test_a_ledger_saved_with_a_utf8_bom_keeps_every_column_of_every_row(tiny_teacher, tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_bytes(b"\xef\xbb\xbf" + f"{OURS}\n{OLD_ROW}\n".encode())
+    assert score_into(ledger, tiny_teacher).returncode == 0
+    lines = ledger.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[:2] == [OURS, OLD_ROW] and len(lines) == 3
+
+
+def test_a_users_extra_column_is_kept_and_left_empty_in_new_rows(tiny_teacher, tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(f"{OURS},note\n{OLD_ROW},mine\n")
+    assert score_into(ledger, tiny_teacher).returncode == 0
+    lines = ledger.read_text().splitlines()
+    assert lines[:2] == [f"{OURS},note", f"{OLD_ROW},mine"] and lines[2].endswith(",") and len(lines) == 3
+
+
+def test_a_ledger_that_is_a_directory_is_refused_before_any_game(tiny_teacher, tmp_path):
+    assert_one_line_error(score_into(tmp_path, tiny_teacher), "is a directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_ledger_in_a_read_only_folder_is_refused_before_any_game(tiny_teacher, tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        assert_one_line_error(score_into(tmp_path / "ledger.csv", tiny_teacher), "not writable")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_frame_limit_shorter_than_a_games_forced_start_is_refused(tiny_teacher, tmp_path):
+    # Every game would be cut during its own start, and the evaluation would never end.
+    assert_one_line_error(score_into(tmp_path / "ledger.csv", tiny_teacher, "--max-frames", 8), "--max-frames", "at least")
+
+
+def test_distill_reads_a_garbage_ledger_as_no_score(tmp_path):
+    os.makedirs(tmp_path / "runs")
+    (tmp_path / "runs" / "eval_ledger.csv").write_text("a;b;c\n1;2;3\n")
+    teacher = os.path.join(ROOT, "teachers", "MsPacmanNoFrameskip-v4", "bad.pt")
+    result = run_script("distill.py", "--teacher", teacher, "--total-timesteps", 256, *SHORT, "--runs-dir", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+# Broken teachers and flags.
+
+@pytest.mark.parametrize("script", ["eval_teacher.py", *SCRIPTS])
+def test_a_teacher_with_a_non_finite_weight_is_refused(script, tiny_teacher, tmp_path):
+    checkpoint = torch.load(tiny_teacher, weights_only=True)
+    checkpoint["state_dict"]["actor.bias"][0] = float("nan")
+    torch.save(checkpoint, tmp_path / "nan.pt")
+    flags = ["--ledger", tmp_path / "ledger.csv"] if script == "eval_teacher.py" else ["--teacher", tmp_path / "nan.pt", "--runs-dir", tmp_path]
+    result = run_script(script, *([tmp_path / "nan.pt"] if script == "eval_teacher.py" else []), *flags)
+    assert_one_line_error(result, "non-finite weights")
+
+
+@pytest.mark.parametrize("script, flag, value, fragment", [
+    ("distill.py", "--max-grad-norm", -1, "must be positive"),  # it trained by gradient ascent
+    ("distill.py", "--learning-rate", "nan", "finite"), ("distill.py", "--temperature", "nan", "finite"),
+    ("distill.py", "--student-width", "inf", "finite"), ("distill.py", "--seed", -1, "0 or more"),
+    ("distill.py", "--update-epochs", 0, "must be positive"),
+    ("distill.py", "--n-eval-episodes", 0, "must be positive"),  # it was refused only after all the training
+    ("distill.py", "--checkpoint-minutes", 0, "must be positive"),
+    ("distill_rnd.py", "--curiosity-coef", "nan", "finite"), ("distill_rnd_uncertainty.py", "--curiosity-coef", "inf", "finite"),
+])
+def test_a_bad_flag_is_refused_before_any_work(script, flag, value, fragment, tmp_path):
+    assert_one_line_error(run_script(script, flag, value, "--runs-dir", tmp_path), flag, fragment)
+    assert not any(tmp_path.iterdir())
+
+
+# Runs that always finish.
+
+def start(script, tmp_path, *extra, steps=512):
+    return [sys.executable, os.path.join(ROOT, script), "--total-timesteps", str(steps), *map(str, SHORT), "--runs-dir",
+            str(tmp_path), *extra]
+
+
+def the_last_pt(tmp_path):
+    (last,) = tmp_path.glob("*/last.pt")
+    return last
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_resuming_a_finished_run_reports_its_summary_and_exits_0(script, tmp_path):
+    first = run_script(script, "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = run_script(script, "--resume", the_last_pt(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
+
+
+def test_a_run_whose_training_is_complete_but_unsummarised_plays_only_its_evaluation(tmp_path):
+    # As after a stop during the closing evaluation: last.pt is at the end of training, summary.json is missing.
+    assert run_script("distill.py", "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path).returncode == 0
+    os.remove(the_last_pt(tmp_path).parent / "summary.json")
+    result = run_script("distill.py", "--resume", the_last_pt(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("student ")
+    assert json.load(open(the_last_pt(tmp_path).parent / "summary.json"))["global_step"] == 256
+
+
+def interrupt_once_training(command, tmp_path):
+    """Run `command` until it trains (its events file exists), then Ctrl-C it -> its last line."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    events = len(list(tmp_path.glob("*/events.*")))
+    while len(list(tmp_path.glob("*/events.*"))) == events and process.poll() is None:
+        time.sleep(0.5)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=120)
+    return out.strip().splitlines()[-1]
+
+
+def test_an_interrupted_run_with_its_own_exp_name_resumes_with_the_command_it_prints(tmp_path):
+    last_line = interrupt_once_training(start("distill.py", tmp_path, "--exp-name", "myexp", steps=200_000), tmp_path)
+    script, resume, path = last_line.split("resume with: python ")[1].split()
+    assert (script, resume) == ("distill.py", "--resume")
+    resumed = interrupt_once_training([sys.executable, os.path.join(ROOT, script), resume, path], tmp_path)
+    assert resumed.startswith("interrupted at step"), resumed
+
+
+def test_a_run_saves_last_pt_periodically_so_a_kill_loses_little(tmp_path):
+    process = subprocess.Popen(start("distill.py", tmp_path, "--checkpoint-minutes", "0.05", steps=50_000), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob("*/last.pt")) and time.time() < deadline:
+            time.sleep(1)
+    finally:
+        process.kill()
+    step = torch.load(the_last_pt(tmp_path), weights_only=True)["global_step"]
+    assert 0 < step < 50_000
+
+
+def test_a_run_killed_at_random_moments_resumes_to_a_valid_summary(tmp_path):
+    # Chaos: five stops at random moments, each a SIGKILL (no chance to save) or a SIGINT, through start-up, training,
+    # checkpoint writes and the closing evaluation; then resumes until the run reports. It must end with its summary,
+    # a valid last.pt and no stray file.
+    rng, total = random.Random(0), 4096
+    command = start("distill.py", tmp_path, "--checkpoint-minutes", "0.02", steps=total)
+    for attempt in range(20):
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            out, _ = process.communicate(timeout=rng.uniform(2, 10) if attempt < 5 else 600)
+        except subprocess.TimeoutExpired:
+            process.send_signal(rng.choice([signal.SIGKILL, signal.SIGINT]))
+            out, _ = process.communicate(timeout=120)
+        if process.returncode == 0 and out.strip().splitlines()[-1:] and out.strip().splitlines()[-1].startswith("student "):
+            break
+        last = list(tmp_path.glob("*/last.pt"))
+        command = [sys.executable, os.path.join(ROOT, "distill.py"), "--resume", str(last[0])] if last else command
+    else:
+        pytest.fail("the run never reached its summary")
+    run_dir = the_last_pt(tmp_path).parent
+    assert json.load(open(run_dir / "summary.json"))["global_step"] == total
+    assert torch.load(run_dir / "last.pt", weights_only=True)["global_step"] == total
+    assert not list(tmp_path.rglob("*.tmp"))
