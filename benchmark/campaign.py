@@ -14,10 +14,10 @@ The grid (tiers, in the order they run; the teachers of each in TEACHERS):
   compression_500k  compression again at 500k steps on Ms. Pac-Man and Qbert (width 1 is the 500k tier's distill.py):
                whether the narrow students catch up when given time, as Rusu et al.'s were; BeamRider's
                matched its teacher at every width by 100k steps
-  curiosity_dose  Ms. Pac-Man and Qbert x good teacher x distill_rnd.py `--curiosity-coef` 0.03, 0.3, 1, 3 x 3 seeds,
+  curiosity_dose  Ms. Pac-Man and Qbert x good teacher x distill_rnd.py `--curiosity-coef` 0.03, 0.3, 1, 3 x 5 seeds,
                100k steps (0.1 is the 100k tier's distill_rnd; distill.py is the dose 0)
   uncertainty_roles  the same cells x distill_rnd_uncertainty.py `--uncertainty-distill-discount` 0 (uncertainty steers
-               curiosity only) and 0.25 x 3 seeds, 100k steps (0.5 is the 100k tier's)
+               curiosity only) and 0.25 x 5 seeds, 100k steps (0.5 is the 100k tier's)
   rnd_published  Ms. Pac-Man x good teacher x distill_rnd.py with RND's observation statistics started from 50 x 128
                random steps per env, as Burda et al. did (`--rnd-init-steps 6400`) x 5 seeds, 100k steps
 A level that is not shipped (teachers/teachers.csv) is left out of the grid.
@@ -147,8 +147,8 @@ def grid(tiers, levels):
                            ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
             continue
         steps = 500_000 if "500k" in tier else 100_000
-        seeds = {"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3, "curiosity_dose": 3,
-                 "uncertainty_roles": 3, "rnd_published": 5}
+        seeds = {"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3, "curiosity_dose": 5,
+                 "uncertainty_roles": 5, "rnd_published": 5}
         for seed in range(seeds.get(tier, 0)):
             for game in GAMES:
                 for level in [level for level in TEACHERS[tier].get(game, []) if level in levels.get(game, [])]:
@@ -242,6 +242,7 @@ def write_result(spec, checkpoint, args):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {**asdict(spec), "scores": scores, "mean": float(np.mean(scores)), "games_cut": cut,
               "teacher_sampled_mean": float(row["sampled_mean"]), "teacher_contract": row.get("contract", ""),
+              "teacher_sampled_std": float(row["sampled_std"]), "teacher_episodes": int(row["episodes"]),
               "teacher_steps": int(row["steps"]), "teacher_sha256": teacher_file_sha256(spec.game, spec.teacher),
               "scalars": {tag: scalars[tag] for tag in keep if tag in scalars},
               "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "date": time.strftime("%Y-%m-%d"),

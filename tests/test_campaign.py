@@ -22,7 +22,7 @@ def test_the_grid_has_every_cell_of_the_issue():
     count = lambda tier: sum(s.tier == tier for s in specs)  # noqa: E731
     # 5 game x teacher cells x 3 scripts x 5 seeds; BeamRider's curiosity-only ablation; 2 widths x 3 games x 3 seeds; 3 x 3 x 3;
     # compression again at 500k steps where 100k steps did not decide it (Ms. Pac-Man, Qbert).
-    assert [count(tier) for tier in campaign.TIERS] == [75, 5, 18, 27, 12]
+    assert [count(tier) for tier in campaign.TIERS] == [75, 5, 18, 27, 12, 0, 0, 0]  # the sweeps take good teachers
     assert {s.teacher for s in specs if s.tier == "500k"} == {"medium", "bad"}  # each game's strongest: BeamRider ships bad only
     assert all(s.steps == 500_000 for s in specs if s.tier in ("500k", "compression_500k"))
     assert [s.key for s in specs] == list(dict.fromkeys(s.key for s in specs))  # no run twice
@@ -33,9 +33,21 @@ def test_good_teachers_join_the_100k_and_500k_tiers_and_leave_the_compression_cu
     after = campaign.grid(campaign.TIERS, {game: campaign.LEVELS for game in campaign.GAMES})
     added = [s for s in after if s.key not in before]
     assert before <= {s.key for s in after}  # every committed result stays in the grid
-    assert {(s.tier, s.teacher) for s in added} == {("100k", "good"), ("100k", "medium"), ("500k", "good")}
+    sweeps = {("curiosity_dose", "good"), ("uncertainty_roles", "good"), ("rnd_published", "good")}
+    assert {(s.tier, s.teacher) for s in added} == {("100k", "good"), ("100k", "medium"), ("500k", "good")} | sweeps
     assert sum(s.tier == "100k" for s in added) == (3 + 1) * 3 * 5  # good everywhere, BeamRider's medium
     assert sum(s.tier == "500k" for s in added) == 3 * 3 * 3
+
+
+def test_the_sweeps_vary_one_flag_on_the_good_teachers_of_ms_pacman_and_qbert_with_the_100k_tiers_seeds():
+    specs = campaign.grid(["curiosity_dose", "uncertainty_roles", "rnd_published"], {game: campaign.LEVELS for game in campaign.GAMES})
+    count = lambda tier: sum(s.tier == tier for s in specs)  # noqa: E731
+    assert [count(tier) for tier in ("curiosity_dose", "uncertainty_roles", "rnd_published")] == [2 * 4 * 5, 2 * 2 * 5, 5]
+    assert {(s.game, s.teacher, s.steps) for s in specs} == {("MsPacmanNoFrameskip-v4", "good", 100_000), ("QbertNoFrameskip-v4", "good", 100_000)}
+    dose = [s for s in specs if s.tier == "curiosity_dose"]
+    assert {(s.script, s.variant, tuple(s.flags)) for s in dose} == {
+        ("distill_rnd.py", f"curiosity-coef{c}", ("--curiosity-coef", c)) for c in ("0.03", "0.3", "1", "3")}
+    assert {s.seed for s in specs} == {1, 2, 3, 4, 5}  # matched with the 100k tier's distill.py seeds
 
 
 def test_seed_one_of_every_cell_runs_before_any_seed_two():
