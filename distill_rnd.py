@@ -43,6 +43,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -569,6 +570,13 @@ if __name__ == "__main__":
     minibatch_size = batch_size // args.num_minibatches
     rnd_batch_size = max(1, round(args.update_proportion * minibatch_size))  # states per predictor step
     num_iterations = max(1, args.total_timesteps // batch_size)
+    # Memory, said up front rather than swapped for hours (as measured for ppo_atari.py: ~550 MB of Python and torch,
+    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update).
+    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
+    need = 550e6 + args.num_envs * 1.5 * 2**20 + batch_size * 4 * 84 * 84 + minibatch_size * 310e3
+    if "MemAvailable" in meminfo and need > int(meminfo["MemAvailable"].split()[0]) * 1024:
+        fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
+             f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
     envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
     teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
@@ -609,7 +617,11 @@ if __name__ == "__main__":
 
     run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if checkpoint else os.path.join(args.runs_dir, run_name)
-    os.makedirs(run_dir, exist_ok=True)
+    try:  # a read-only disk: one line now, not a traceback at the first checkpoint
+        os.makedirs(run_dir, exist_ok=True)
+        tempfile.TemporaryFile(dir=run_dir).close()
+    except OSError as e:
+        fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
     start_iteration, global_step = 1, 0
     recent_returns = collections.deque(maxlen=20)
     if checkpoint:

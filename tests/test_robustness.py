@@ -190,3 +190,14 @@ def test_a_run_killed_at_random_moments_resumes_to_a_valid_summary(tmp_path):
     assert json.load(open(run_dir / "summary.json"))["global_step"] == total
     assert torch.load(run_dir / "last.pt", weights_only=True)["global_step"] == total
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_more_envs_than_memory_holds_are_refused_with_the_estimate(tmp_path):
+    assert_one_line_error(run_script("distill.py", "--num-envs", 100_000, "--runs-dir", tmp_path), "--num-envs 100000", "GB of memory")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_runs_dir_that_cannot_be_written_is_refused_before_training(script, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    result = run_script(script, "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path / "a_file" / "runs")
+    assert_one_line_error(result, "cannot write to")
