@@ -121,6 +121,8 @@ class Args:
 
 def fail(message: str) -> None:
     """Bad input ends the program with one clear line, never a traceback."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()  # so that the error starts a line of its own, not the progress bar's
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 
@@ -437,11 +439,11 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
     try:
         torch.save(payload, tmp_path)
         os.replace(tmp_path, path)
-    except (OSError, RuntimeError) as e:  # a full disk surfaces as torch's RuntimeError ("unexpected pos ...")
-        if os.path.exists(tmp_path):
+    except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
+        if os.path.lexists(tmp_path):
             os.remove(tmp_path)
-        fail(f"could not write {path} ({getattr(e, 'strerror', None) or e}); the checkpoint before it is intact: "
-             f"free some space, then --resume it")
+        fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
+             f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
 
 
 if __name__ == "__main__":
@@ -656,7 +658,10 @@ if __name__ == "__main__":
     # summary.json marks the run complete (benchmark/ skips it); --resume of a complete run prints `line` again.
     summary = {"line": line, "student_scores": student_scores.tolist(), "teacher_score": teacher_score, "global_step": global_step,
                "eval_seed": EVAL_SEED, "eval_greedy": args.eval_greedy, "teacher": teacher_record}
-    with open(os.path.join(run_dir, "summary.json.tmp"), "w") as f:
-        json.dump(summary, f)
-    os.replace(os.path.join(run_dir, "summary.json.tmp"), os.path.join(run_dir, "summary.json"))
+    try:
+        with open(os.path.join(run_dir, "summary.json.tmp"), "w") as f:
+            json.dump(summary, f)
+        os.replace(os.path.join(run_dir, "summary.json.tmp"), os.path.join(run_dir, "summary.json"))
+    except OSError as e:
+        fail(f"could not write {run_dir}/summary.json ({e.strerror}); the run is saved: free some space, then --resume it")
     print(line)

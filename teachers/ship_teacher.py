@@ -69,12 +69,12 @@ def score_file(path, env_id, games, name):
     """Greedy and sampled scores of the policy file `path` itself (to ship as `name`); a game cut short is refused."""
     policy, _, _ = eval_teacher.load_policy(path, env_id)
     scores = {}
-    for greedy, name in ((True, "mean"), (False, "sampled_mean")):
+    for greedy, column in ((True, "mean"), (False, "sampled_mean")):
         played, cut = eval_teacher.evaluate(policy, env_id, games, greedy, eval_teacher.Args.seed, torch.device("cpu"))
         if cut.any():
             eval_teacher.fail(f"{cut.sum()} of the {games} {'greedy' if greedy else 'sampled'} games of {name} were cut by the "
                               f"frame limit; a teacher's score must come from whole games, so it was not shipped")
-        scores[name], scores[name.replace("mean", "std")] = round(float(played.mean()), 2), round(float(played.std()), 2)
+        scores[column], scores[column.replace("mean", "std")] = round(float(played.mean()), 2), round(float(played.std()), 2)
     print(f"{name}: greedy {scores['mean']} +- {scores['std']}, sampled {scores['sampled_mean']} +- {scores['sampled_std']} "
           f"over {games} whole games each")
     return {**scores, "episodes": games, "eval_date": datetime.date.today().isoformat(),

@@ -42,6 +42,14 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[0], lines[0]
 
 
+def assert_stops_with_one_error_line(result, *fragments):
+    """A run stopped mid-way: exit 2, no traceback, one `error:` line (stderr holds the progress bar too)."""
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    for fragment in fragments:
+        assert fragment in line, line
+
+
 @pytest.fixture(scope="session")
 def tiny_teacher_run(tmp_path_factory):
     """A real (if barely trained) ppo_atari.py run on Ms. Pac-Man (a greedy untrained policy

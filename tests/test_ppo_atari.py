@@ -9,7 +9,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import ppo_atari
-from conftest import assert_one_line_error, run_script
+from conftest import assert_one_line_error, assert_stops_with_one_error_line, run_script
 
 
 def scalars(run_dir, tag):
@@ -142,14 +142,6 @@ def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tin
     # The first update after the rung runs at learning rate 0 (it fills Adam's moments); then the schedule goes on.
     assert learning_rates[320] == 0.0 and learning_rates[384] > 0.0
 
-
-
-def assert_stops_with_one_error_line(result, *fragments):
-    """A run stopped mid-way: exit 2, no traceback, one `error:` line (stderr holds the progress bar too)."""
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    for fragment in fragments:
-        assert fragment in line, line
 
 
 def test_num_envs_beyond_memory_is_refused_with_the_estimate(tmp_path):

@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, assert_one_line_error, run_script
+from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_line, run_script
 
 SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
 SHORT = ["--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2, "--n-eval-episodes", 1]
@@ -201,3 +201,21 @@ def test_a_runs_dir_that_cannot_be_written_is_refused_before_training(script, tm
     (tmp_path / "a_file").write_text("")
     result = run_script(script, "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path / "a_file" / "runs")
     assert_one_line_error(result, "cannot write to")
+
+
+def test_a_full_disk_at_a_checkpoint_ends_in_one_line_keeps_the_previous_one_and_leaves_no_tmp(tmp_path):
+    assert run_script("distill.py", "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path).returncode == 0
+    last = the_last_pt(tmp_path)
+    saved = torch.load(last, weights_only=True)
+    torch.save({**saved, "args": dict(saved["args"], total_timesteps=512)}, last)  # one more iteration to train
+    before = last.read_bytes()
+    os.symlink("/dev/full", f"{last}.tmp")  # every write of the next checkpoint fails: "No space left on device"
+    assert_stops_with_one_error_line(run_script("distill.py", "--resume", last), "could not write", "the previous one is intact")
+    assert last.read_bytes() == before and not os.path.lexists(f"{last}.tmp")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_diverging_run_stops_at_once_and_writes_no_non_finite_checkpoint(script, tmp_path):
+    result = run_script(script, "--learning-rate", 1e30, "--total-timesteps", 2048, *SHORT, "--runs-dir", tmp_path)
+    assert_stops_with_one_error_line(result, "training diverged at step", "no checkpoint was written")
+    assert not list(tmp_path.glob("*/last.pt"))
