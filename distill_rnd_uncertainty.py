@@ -126,7 +126,7 @@ class Args:
     max_grad_norm: float = 0.5
     """global gradient-norm clip"""
     temperature: float = 0.5
-    """temperature T of a policy teacher, p_T = softmax(z_T / T) (< 1 sharpens it; see README for the choice)"""
+    """temperature T of a policy teacher, p_T = softmax(z_T / T) (< 1 sharpens it; docs/findings.md says why 0.5)"""
     q_temperature: float = 0.01
     """temperature tau of a Q-value (DQN) teacher, p_T = softmax(Q / tau): Rusu et al. 2016's best, 0.01"""
     student_width: float = 1.0
@@ -212,7 +212,7 @@ class AtariWrapperVectorEnv:
 
     ale_py's own vector env steps all its games together; only the games that lost a life need the forced
     steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (README, "Throughput").
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
     With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
     screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 

@@ -117,7 +117,7 @@ class AtariWrapperVectorEnv:
 
     ale_py's own vector env steps all its games together; only the games that lost a life need the forced
     steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (README, "Throughput").
+    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
     With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
     screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 

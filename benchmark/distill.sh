@@ -3,9 +3,9 @@
 #
 #   bash benchmark/distill.sh                          # PROFILE=quick: ~1 hour on 2 CPU cores
 #   PROFILE=full WORKERS=4 bash benchmark/distill.sh   # the paper-scale grid (GPU machine advised)
-#   PROFILE=full LAUNCHER=slurm bash benchmark/distill.sh   # the grid as one Slurm job array (README, "On a cluster")
+#   PROFILE=full LAUNCHER=slurm bash benchmark/distill.sh   # the grid as one Slurm job array (docs/cluster.md)
 #   DRY_RUN=1 bash benchmark/distill.sh                # print the commands (with LAUNCHER=slurm: the batch script)
-#   python benchmark/plot.py                           # figures + table into docs/
+#   python benchmark/plot.py                           # figures + table into docs/benchmark/
 #
 # Each run writes runs/benchmark/<profile>/<game>/<level>/<script>/seed<k>/. A run that reached its summary
 # (summary.json beside last.pt) is marked `done` and skipped on re-run; an interrupted one (Ctrl-C or SIGTERM

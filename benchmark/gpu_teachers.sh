@@ -14,7 +14,7 @@
 # x 128-step rollouts in NUM_MINIBATCHES minibatches (64 x 128 in 32: CleanRL's 256-sample minibatches and
 # gradient steps per sample, 8x fewer model calls per step). At BUDGET, SIGINT makes each save last.pt.
 # Back come, per game, <game>.pt (last.pt without its optimizer: 6.8 MB, resumable and shippable), the newest
-# ladder rung this call crossed if any, and a log. Then here: score and ship them (README, "Teachers"):
+# ladder rung this call crossed if any, and a log. Then here: score and ship them (docs/teachers.md):
 #   python eval_teacher.py <game>.pt --n-eval-episodes 30 ; ... --no-greedy ; python teachers/ship_teacher.py ...
 set -euo pipefail
 cd "$(dirname "$0")/.."

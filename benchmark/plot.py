@@ -1,7 +1,7 @@
 """Figures and the results table of a benchmark/distill.sh run, from its TensorBoard event files.
 
-    python benchmark/plot.py                                    # runs/benchmark/quick -> docs/
-    python benchmark/plot.py --runs-dir runs/benchmark/full --out-dir docs/full
+    python benchmark/plot.py                                    # runs/benchmark/quick -> docs/benchmark/
+    python benchmark/plot.py --runs-dir runs/benchmark/full --out-dir docs/benchmark/full
 
 Expects <runs-dir>/<game>/<level>/<script>/seed<k>/<run>/events.out.tfevents.*. Draws one figure per
 game and teacher level: the acting student's whole-game return against env steps, mean over seeds
@@ -30,7 +30,7 @@ COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_unce
 class Args:
     runs_dir: str = "runs/benchmark/quick"
     """the RUNS_DIR of benchmark/distill.sh"""
-    out_dir: str = "docs"
+    out_dir: str = "docs/benchmark"
     """where the PNGs and results.md go"""
     points: int = 40
     """points of the resampled learning curve"""

@@ -8,7 +8,7 @@
 #
 # Each game trains in runs/teachers/<game>/; an interrupted run (Ctrl-C or SIGTERM saves last.pt) resumes,
 # also when a preempted Slurm task is requeued. Every ladder checkpoint is then scored into
-# runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py (see README, "Teachers").
+# runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py (docs/teachers.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GAMES=${GAMES:-"MsPacmanNoFrameskip-v4 QbertNoFrameskip-v4 BeamRiderNoFrameskip-v4"}
