@@ -848,7 +848,8 @@ if __name__ == "__main__":
 
         # Diagnostics, once per iteration (the only host syncs of the update).
         sps = int((global_step - start_step) / (time.time() - start_time))
-        writer.add_scalar("losses/distill_kl", distill_loss.item(), global_step)
+        writer.add_scalar("losses/distill_kl", per_state_kl.mean().item(), global_step)  # as the other scripts log it
+        writer.add_scalar("losses/weighted_distill_kl", distill_loss.item(), global_step)
         writer.add_scalar("charts/teacher_agreement", agreement.item(), global_step)
         writer.add_scalar("charts/teacher_action_prob", teacher_acts_prob, global_step)
         writer.add_scalar("charts/intrinsic_reward", rewards_int.mean().item(), global_step)

@@ -4,16 +4,15 @@ This script trains the *teacher* that every distill*.py script learns from, and 
 checkpoint format they all read. The algorithm and its hyperparameters are CleanRL's ppo_atari.py
 (the "37 implementation details" of Huang et al. 2022); what differs is plumbing:
 
-* Vector env: ale_py's native `AtariVectorEnv` does no-op reset, max-and-skip 4, fire reset,
-  84x84 grey and the 4-frame stack in C++ threads: 1.7x the env-steps/s of a gymnasium
-  SyncVectorEnv of SB3 wrappers on Ms. Pac-Man with 2 cores (benchmark/speed.py, docs/speed.md).
-  Two of its defaults would silently change the algorithm, so we override them:
-  - `episodic_life=True` in ale_py *resets the whole game* on a life loss (the agent would never
-    see its second life). We use `life_loss_info=True` instead: a life loss is reported as
-    `terminated` (the value bootstrap is cut, as SB3's EpisodicLifeEnv does) but the game goes on.
-  - autoreset defaults to NEXT_STEP (the step after an episode end is a dead reset step). We use
-    SAME_STEP: the observation returned with `terminated | truncated` is already the first one
-    of the next episode, exactly what CleanRL's loop (written for gymnasium 0.29) assumes.
+* Vector env: SB3's AtariWrapper preprocessing (no-op reset, max-and-skip 4, 84x84 grey, the 4-frame
+  stack zeroed at each episode start, FIRE after every lost life), played by ale_py's C++ emulator,
+  one single-game `AtariVectorEnv` per env (AtariWrapperVectorEnv below; docs/preprocessing.md).
+  ale_py's own episode handling is switched off (`episodic_life`, `life_loss_info` and
+  `use_fire_reset` all False): its `episodic_life=True` would *reset the whole game* on a life loss,
+  and its fire reset happens only at a game's start. A lost life is `terminated` here (the value
+  bootstrap is cut, as SB3's EpisodicLifeEnv does) but the game goes on. Autoreset is SAME_STEP, not
+  gymnasium's default NEXT_STEP (a dead reset step after each episode end): the observation returned
+  with `terminated | truncated` is already the next episode's first, as CleanRL's loop assumes.
 * Rewards come back unclipped; we clip them with sign() for training only, so the logged
   `charts/episodic_return` is the true score of a whole game (all lives).
 * Checkpoints: a ladder (100k, 200k, 500k, 1M, 2M, 5M, ...) of single files, each a dict of
@@ -309,6 +308,11 @@ def compute_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda
     return advantages, advantages + values
 
 
+def is_recorded_game(number):
+    """--capture-video records env 0's games 1, 8, 27, 64, ...: the cubes, sparser as training goes on."""
+    return round(number ** (1 / 3)) ** 3 == number
+
+
 def ladder_steps(save_steps, total_timesteps):
     """The requested ladder, then doubling past its last rung, up to the run's length."""
     rungs = sorted(save_steps)
@@ -506,7 +510,7 @@ if __name__ == "__main__":
             next_done = torch.from_numpy(np.logical_or(terminations, truncations)).to(device, torch.float32)
 
             game_return, game_length = game_return + reward, game_length + 1
-            recording = (games_finished + 1) ** (1 / 3) % 1 == 0  # games 1, 8, 27, ... of env 0
+            recording = is_recorded_game(games_finished + 1)
             if args.capture_video and not recording and not info["episode_frame_number"][0] < last_frame_number[0]:
                 envs.colour_frames.clear()  # keep only the screens of recorded games
             new_game = info["episode_frame_number"] < last_frame_number

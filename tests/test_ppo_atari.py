@@ -228,3 +228,7 @@ def test_a_diverging_run_stops_at_once_and_keeps_the_last_good_checkpoint(tiny_t
                                      f"the last checkpoint, {run_dir / 'step_128.pt'}, is intact")
     assert (run_dir / "last.pt").read_bytes() == before
     assert sorted(p.name for p in run_dir.glob("*.pt*")) == ["last.pt", "step_128.pt"]
+
+
+def test_capture_video_records_the_games_whose_number_is_a_cube():
+    assert [n for n in range(1, 200) if ppo_atari.is_recorded_game(n)] == [1, 8, 27, 64, 125]
