@@ -47,10 +47,10 @@ SHIPPED_BEFORE = {
     ("BeamRiderNoFrameskip-v4", "good"): (2810880, 906.8, 347.15, 30),
     ("MsPacmanNoFrameskip-v4", "bad"): (1000448, 587.33, 144.89, 30),
     ("MsPacmanNoFrameskip-v4", "medium"): (1925120, 1502.0, 775.69, 30),
-    ("MsPacmanNoFrameskip-v4", "good"): (3719168, 1764.33, 532.75, 30),
+    ("MsPacmanNoFrameskip-v4", "good"): (3719168, 1843.0, 587.03, 30),  # the fp16 file's; 1764.33 recorded (fp32)
     ("QbertNoFrameskip-v4", "bad"): (1000448, 790.83, 106.55, 30),
     ("QbertNoFrameskip-v4", "medium"): (1769472, 3659.17, 1492.57, 30),
-    ("QbertNoFrameskip-v4", "good"): (3506176, 4650.83, 746.06, 30),
+    ("QbertNoFrameskip-v4", "good"): (3506176, 4785.0, 242.35, 30),  # the fp16 file's; 4650.83 recorded (fp32)
 }
 
 
@@ -84,8 +84,19 @@ def relative_se_of(result):
     return teacher_relative_se(result["game"], result["teacher"], teacher_steps(result))
 
 
+# Two rows of teachers.csv had recorded the sampled score of the fp32 checkpoint, not of the fp16 file that ships (and that
+# students learn from); the results of those cells copied it. {(game, level, recorded score): the shipped file's score}.
+FP32_SCORES_RECORDED = {("MsPacmanNoFrameskip-v4", "good", 1764.33): 1843.0, ("QbertNoFrameskip-v4", "good", 4650.83): 4785.0}
+
+
+def teacher_score(result):
+    """The sampled score of the teacher file the run learned from (30 whole games on eval_teacher.py's seeds)."""
+    recorded = result["teacher_sampled_mean"]
+    return FP32_SCORES_RECORDED.get((result["game"], result["teacher"], recorded), recorded)
+
+
 def ratio(result):
-    return result["mean"] / result["teacher_sampled_mean"]
+    return result["mean"] / teacher_score(result)
 
 
 def cells(results):
@@ -320,10 +331,10 @@ def training_by_span(result):
     """The acting student's training games: mean return of the games that ended in each fifth of the run, over the
     teacher's sampled score (NaN before the first game). Reads how fast a script learns, not where it ends."""
     grid = np.arange(1, TRAINING_SPANS + 1) * result["steps"] / TRAINING_SPANS
-    return curve_of(result, grid, result["steps"] / TRAINING_SPANS) / result["teacher_sampled_mean"]
+    return curve_of(result, grid, result["steps"] / TRAINING_SPANS) / teacher_score(result)
 
 
-def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoothing=0.1):
+def learning_figure(path, title, runs_by_variant, teacher_mean, points=40, smoothing=0.1):
     """Mean learning curve of each variant over its seeds, a +- one std band in the line's colour, the teacher dashed."""
     steps = max(r["steps"] for runs in runs_by_variant.values() for r in runs)
     grid = np.linspace(steps / points, steps, points)
@@ -336,7 +347,7 @@ def learning_figure(path, title, runs_by_variant, teacher_score, points=40, smoo
         final = np.mean([ratio(r) for r in runs])
         (line,) = axis.plot(grid, mean, color=COLOURS.get(variant), label=f"{variant} ({len(runs)} seed{'s' if len(runs) != 1 else ''}, final {final:.0%})")
         axis.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
-    axis.axhline(teacher_score, color="black", linestyle="--", label=f"teacher, sampled ({teacher_score:.0f})")
+    axis.axhline(teacher_mean, color="black", linestyle="--", label=f"teacher, sampled ({teacher_mean:.0f})")
     axis.set_title(title)
     axis.set_xlabel("environment steps (agent steps; frames = 4x)")
     axis.set_ylabel("episodic return (whole game, acting student)")
@@ -513,7 +524,7 @@ def learning_auc(result, points=40):
     """The mean of the acting student's learning curve over the run, over the teacher's sampled score."""
     grid = np.linspace(result["steps"] / points, result["steps"], points)
     curve = curve_of(result, grid, 0.1 * result["steps"])
-    return float(np.nanmean(curve)) / result["teacher_sampled_mean"] if np.isfinite(curve).any() else float("nan")
+    return float(np.nanmean(curve)) / teacher_score(result) if np.isfinite(curve).any() else float("nan")
 
 
 # The setting of each sweep that the 100k tier ran: {tier: (that variant, its value)}. distill.py is the sweeps' common zero.
@@ -670,7 +681,7 @@ def main(results, out_dir):
         lines += [f"## Tier {tier}", "", "| game | teacher | variant | seeds | score (mean +- sd) | ratio | 95% CI | AUC (mean return) | agreement |",
                   "|---|---|---|---:|---:|---:|---|---:|---:|"]
         for (game, teacher), variants in sorted(table.items()):
-            teacher_score = next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"]
+            teacher_score_of_cell = teacher_score(next(iter(next(iter(variants.values())).values())))
             for variant, runs in sorted(variants.items(), key=lambda kv: list(COLOURS).index(kv[0]) if kv[0] in COLOURS else 99):
                 runs = [runs[s] for s in sorted(runs)]
                 mean, low, high = mean_interval([ratio(r) for r in runs])
@@ -683,12 +694,12 @@ def main(results, out_dir):
                 scores = [r["mean"] for r in runs]
                 interval = "-" if np.isnan(low) else f"{low:.0%} to {high:.0%}"
                 agreement = f"{np.mean(agreement):.2f}" if agreement else "-"
-                lines.append(f"| {game} | {teacher} ({teacher_score:.0f}) | {variant} | {len(runs)} | {np.mean(scores):.0f} +- {np.std(scores):.0f} "
+                lines.append(f"| {game} | {teacher} ({teacher_score_of_cell:.0f}) | {variant} | {len(runs)} | {np.mean(scores):.0f} +- {np.std(scores):.0f} "
                              f"| {mean:.0%} | {interval} | {auc} | {agreement} |")
             if tier in ("100k", "500k", "smoke"):
                 file_label = teacher.replace(" (", "_").replace(" steps)", "")  # `good (10.0M steps)` -> good_10.0M
                 learning_figure(os.path.join(out_dir, f"{tier}_{game}_{file_label}.png"), f"{game}, {teacher} teacher, {tier} steps",
-                                {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score)
+                                {v: [runs[s] for s in sorted(runs)] for v, runs in variants.items()}, teacher_score_of_cell)
         lines.append("")
         if tier in ("100k", "500k"):
             names = [v for v in COLOURS if any(v in c for c in table.values())]
@@ -715,7 +726,7 @@ def main(results, out_dir):
                       f"that at least one does is {1 - 0.95 ** tested:.0%}.") if tested else ""
             lines += [""] if not comparisons else ["", "Each variant against distill.py in the same cell: difference of the mean ratios, "
                       f"95% Welch t-interval over seeds, uncorrected.{chance} The corrected family follows the table.", "",
-                      "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading |",
+                      "| game | teacher | variant | seeds (variant / distill.py) | ratio minus distill.py's | 95% CI | reading (uncorrected) |",
                       "|---|---|---|---|---:|---|---|"]
             for game, teacher, variant, n_variant, n_baseline, difference, low, high in comparisons:
                 interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
@@ -778,7 +789,7 @@ def main(results, out_dir):
             runs = {**{v: list(main_runs[v].values()) for v in ("distill", "distill_rnd") if v in main_runs},
                     **{v: list(r.values()) for v, r in variants.items()}}
             learning_figure(os.path.join(out_dir, f"ablation_{game}_{teacher}.png"), f"{game}, {teacher} teacher: curiosity only",
-                            runs, next(iter(next(iter(variants.values())).values()))["teacher_sampled_mean"])
+                            runs, teacher_score(next(iter(next(iter(variants.values())).values()))))
     rows = []
     for tier, full_tier in (("compression", "100k"), ("compression_500k", "500k")):
         if tier not in by_tier:

@@ -169,3 +169,10 @@ def test_a_sweep_setting_without_distill_py_on_the_same_teacher_file_waits():
     main_table = campaign_report.cells([r for r in sweep_campaign() if r["tier"] == "100k"])
     text = "\n".join(campaign_report.sweep_lines("uncertainty_roles", campaign_report.cells(results), main_table, "/nonexistent"))
     assert "good (10.0M steps)" in text and "Differences from distill.py: wait for" in text
+
+
+def test_a_result_that_copied_the_fp32_checkpoints_score_is_measured_against_the_shipped_files():
+    recorded = synthetic_result("100k", QBERT, "good", "distill", 1, 4785.0, teacher_score=4650.83)
+    assert campaign_report.ratio(recorded) == pytest.approx(1.0)  # the fp16 file scored 4,785
+    other = synthetic_result("100k", QBERT, "good", "distill", 1, 4785.0, teacher_score=4785.0)
+    assert campaign_report.ratio(other) == pytest.approx(1.0)
