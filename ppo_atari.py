@@ -103,6 +103,9 @@ class Args:
     """checkpoint ladder (agent steps); beyond the last, the ladder doubles: 10M, 20M, 40M, ..."""
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
+    checkpoint_minutes: float = 10.0
+    """minutes of training between saves of `last.pt` (~20 MB with the optimizer): a run killed without warning loses
+    at most this much"""
     resume: Optional[str] = None
     """continue from a checkpoint: a runs/ checkpoint of this script continues exactly (optimizer, RNG, curves, in its
     own folder); a shipped rung (teachers/<game>/<level>.pt: weights and step only) continues in a new folder with
@@ -398,6 +401,7 @@ if __name__ == "__main__":
         ("ent-coef", 0 <= args.ent_coef < math.inf, "finite and 0 or more (CleanRL: 0.01)"),
         ("vf-coef", 0 <= args.vf_coef < math.inf, "finite and 0 or more (CleanRL: 0.5)"),
         ("target-kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
+        ("checkpoint-minutes", 0 < args.checkpoint_minutes < math.inf, "positive and finite"),
     ]:
         if not valid:
             fail(f"--{name} must be {rule}, got {getattr(args, name.replace('-', '_'))}")
@@ -462,8 +466,10 @@ if __name__ == "__main__":
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
     pending_rungs = [s for s in ladder_steps(args.save_steps, args.total_timesteps) if s > global_step]
     saved = [args.resume] if args.resume else []  # the checkpoints this run stands on, latest last
+    last_saved = time.time()  # of last.pt, also every --checkpoint-minutes
 
     def checkpoint_to(name, iteration):
+        writer.flush()  # the curves up to a checkpoint are on disk with it: a resumed run's have no gap
         saved.append(os.path.join(run_dir, name))
         save_checkpoint(saved[-1], agent, optimizer, args, run_name, global_step, iteration, recent_returns)
 
@@ -605,6 +611,9 @@ if __name__ == "__main__":
 
         while pending_rungs and global_step >= pending_rungs[0]:
             checkpoint_to(f"step_{pending_rungs.pop(0)}.pt", iteration)
+        if not stop_requested and time.time() - last_saved >= 60 * args.checkpoint_minutes:
+            checkpoint_to("last.pt", iteration)
+            last_saved = time.time()
         if stop_requested:
             checkpoint_to("last.pt", iteration)
             progress.close()

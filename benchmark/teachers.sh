@@ -4,10 +4,14 @@
 #   bash benchmark/teachers.sh                         # 10M steps each: a GPU job (hours on 2 CPU cores)
 #   GAMES="QbertNoFrameskip-v4" STEPS=1000000 bash benchmark/teachers.sh
 #   LAUNCHER=slurm SLURM_GPUS=1 bash benchmark/teachers.sh   # one Slurm array task per game
+#   FROM_SHIPPED=1 GAMES="QbertNoFrameskip-v4" TEACHERS_DIR=~/runs/teachers nice bash benchmark/teachers.sh
+#                                                      # continue the strongest shipped rung to STEPS (docs/teachers.md)
 #   DRY_RUN=1 bash benchmark/teachers.sh               # print the commands (with LAUNCHER=slurm: the batch script)
 #
 # Each game trains in runs/teachers/<game>/; an interrupted run (Ctrl-C or SIGTERM saves last.pt) resumes,
-# also when a preempted Slurm task is requeued. Every ladder checkpoint is then scored into
+# also when a preempted Slurm task is requeued. With FROM_SHIPPED=1 a game without a last.pt there continues its
+# strongest shipped rung (teachers/<game>/<level>.pt: weights and step; Adam's moments are rebuilt) instead of
+# starting from scratch: what a fresh machine needs to carry a long run on. Every ladder checkpoint is then scored into
 # runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py (docs/teachers.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +20,29 @@ STEPS=${STEPS:-10000000}
 PYTHON=${PYTHON:-python}
 TEACHERS_DIR=${TEACHERS_DIR:-runs/teachers}
 LAUNCHER=${LAUNCHER:-local}
-GRID_VARS="GAMES STEPS PYTHON TEACHERS_DIR EXTRA_ARGS"
+FROM_SHIPPED=${FROM_SHIPPED:-0}
+GRID_VARS="GAMES STEPS PYTHON TEACHERS_DIR EXTRA_ARGS FROM_SHIPPED"
 EXTRA_ARGS=${EXTRA_ARGS:-}  # more ppo_atari.py flags, e.g. "--num-envs 64 --num-minibatches 32"
 [[ "$STEPS" =~ ^[1-9][0-9]*$ ]] || { echo "error: STEPS must be a positive whole number, not '$STEPS'" >&2; exit 2; }
 run() { if [ "${DRY_RUN:-0}" = 1 ]; then echo "$*"; else "$@"; fi; }
 
-# One game: resume its run if it has a last.pt, else start it; then score its ladder.
+# The most-trained teacher file shipped for a game (by teachers/teachers.csv), or nothing.
+shipped_rung() {
+  $PYTHON -c 'import csv, sys
+rows = [r for r in csv.DictReader(open("teachers/teachers.csv")) if r["env_id"] == sys.argv[1]]
+print("teachers/" + max(rows, key=lambda r: int(r["steps"]))["path"] if rows else "")' "$1"
+}
+
+# One game: resume its run if it has a last.pt, else continue the shipped rung (FROM_SHIPPED=1) or start it;
+# then score its ladder.
 run_one() {
-  local game=$1 dir=$TEACHERS_DIR/$1 last
+  local game=$1 dir=$TEACHERS_DIR/$1 last rung=""
   last=$(ls -t "$dir"/*/last.pt 2>/dev/null | head -n 1 || true)
+  [ -z "$last" ] && [ "$FROM_SHIPPED" = 1 ] && rung=$(shipped_rung "$game")
   if [ -n "$last" ]; then
     run $PYTHON ppo_atari.py --resume "$last" --total-timesteps "$STEPS"
+  elif [ -n "$rung" ]; then
+    run $PYTHON ppo_atari.py --resume "$rung" --total-timesteps "$STEPS" --runs-dir "$dir" $EXTRA_ARGS
   else
     run $PYTHON ppo_atari.py --env-id "$game" --total-timesteps "$STEPS" --runs-dir "$dir" $EXTRA_ARGS
   fi

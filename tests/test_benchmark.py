@@ -1,5 +1,6 @@
 """Specification of benchmark/: the shell loop's dry run, the plots and the results table."""
 
+import csv
 import os
 import subprocess
 import sys
@@ -126,3 +127,11 @@ def test_an_interrupted_run_is_resumed_by_the_next_invocation_not_retried_in_the
 def test_teachers_sh_refuses_a_step_count_that_is_not_positive():
     result = subprocess.run(["bash", "benchmark/teachers.sh"], cwd=ROOT, env=dict(os.environ, STEPS="-5"), capture_output=True, text=True)
     assert_one_line_error(result, "STEPS must be a positive whole number, not '-5'")
+
+
+def test_teachers_sh_continues_the_most_trained_shipped_rung_when_asked_and_no_run_exists(tmp_path):
+    env = dict(os.environ, DRY_RUN="1", FROM_SHIPPED="1", GAMES="QbertNoFrameskip-v4", TEACHERS_DIR=str(tmp_path), PYTHON=sys.executable)
+    result = subprocess.run(["bash", "benchmark/teachers.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    rows = [r for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv"))) if r["env_id"] == "QbertNoFrameskip-v4"]
+    rung = "teachers/" + max(rows, key=lambda r: int(r["steps"]))["path"]
+    assert f"ppo_atari.py --resume {rung} --total-timesteps 10000000 --runs-dir {tmp_path}/QbertNoFrameskip-v4" in result.stdout
