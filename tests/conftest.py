@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+import time
 
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -48,6 +50,22 @@ def assert_stops_with_one_error_line(result, *fragments):
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     for fragment in fragments:
         assert fragment in line, line
+
+
+def step_of_the_first_periodic_last_pt(script, runs_dir, *args, total_timesteps):
+    """Start `script` with `--checkpoint-minutes 0.05`, kill -9 it once its first periodic last.pt exists -> that
+    checkpoint's step (what a kill without warning leaves behind)."""
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, script), *map(str, args), "--total-timesteps",
+                                str(total_timesteps), "--checkpoint-minutes", "0.05", "--runs-dir", str(runs_dir)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not list(runs_dir.glob("*/last.pt")) and time.time() < deadline:
+            time.sleep(1)
+    finally:
+        process.kill()
+    (last,) = runs_dir.glob("*/last.pt")
+    return torch.load(last, weights_only=True)["global_step"]
 
 
 @pytest.fixture(scope="session")

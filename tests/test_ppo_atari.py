@@ -3,15 +3,13 @@
 import os
 import shutil
 import subprocess
-import sys
-import time
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import ppo_atari
-from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_line, run_script
+from conftest import assert_one_line_error, assert_stops_with_one_error_line, run_script, step_of_the_first_periodic_last_pt
 
 
 def scalars(run_dir, tag):
@@ -237,14 +235,6 @@ def test_capture_video_records_the_games_whose_number_is_a_cube():
 
 
 def test_a_run_saves_last_pt_periodically_so_a_kill_loses_little(tmp_path):
-    process = subprocess.Popen([sys.executable, os.path.join(ROOT, "ppo_atari.py"), "--env-id", "MsPacmanNoFrameskip-v4",
-                                "--num-envs", "2", "--num-steps", "32", "--total-timesteps", "1000000", "--checkpoint-minutes",
-                                "0.05", "--runs-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while not list(tmp_path.glob("*/last.pt")) and time.time() < deadline:
-            time.sleep(1)
-    finally:
-        process.kill()
-    (last,) = tmp_path.glob("*/last.pt")
-    assert 0 < torch.load(last, weights_only=True)["global_step"] < 1_000_000
+    step = step_of_the_first_periodic_last_pt("ppo_atari.py", tmp_path, "--env-id", "MsPacmanNoFrameskip-v4", "--num-envs", 2,
+                                              "--num-steps", 32, total_timesteps=1_000_000)
+    assert 0 < step < 1_000_000

@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_line, run_script
+from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_line, run_script, step_of_the_first_periodic_last_pt
 
 SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
 SHORT = ["--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2, "--n-eval-episodes", 1]
@@ -155,15 +155,7 @@ def test_an_interrupted_run_with_its_own_exp_name_resumes_with_the_command_it_pr
 
 
 def test_a_run_saves_last_pt_periodically_so_a_kill_loses_little(tmp_path):
-    process = subprocess.Popen(start("distill.py", tmp_path, "--checkpoint-minutes", "0.05", steps=50_000), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while not list(tmp_path.glob("*/last.pt")) and time.time() < deadline:
-            time.sleep(1)
-    finally:
-        process.kill()
-    step = torch.load(the_last_pt(tmp_path), weights_only=True)["global_step"]
+    step = step_of_the_first_periodic_last_pt("distill.py", tmp_path, *SHORT, total_timesteps=50_000)
     assert 0 < step < 50_000
 
 
