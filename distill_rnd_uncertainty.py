@@ -764,11 +764,12 @@ if __name__ == "__main__":
 
             game_return += reward
             new_game = info["episode_frame_number"] < last_frame_number  # a real reset, not a life loss
-            last_frame_number = info["episode_frame_number"].copy()
             for i in np.flatnonzero(new_game):
                 recent_returns.append(game_return[i])
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
+                writer.add_scalar("charts/episodic_length", last_frame_number[i], global_step)  # frames: how far it got
                 game_return[i] = 0.0
+            last_frame_number = info["episode_frame_number"].copy()
 
         # The teacher labels the whole rollout, and says how sure it is, in one gradient-free pass.
         with torch.inference_mode():

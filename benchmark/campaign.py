@@ -236,7 +236,7 @@ def teacher_file_sha256(game, level):
 def write_result(spec, checkpoint, args):
     scores, cut = score(checkpoint, spec, args.score_games)
     scalars = read_scalars(os.path.dirname(checkpoint))
-    keep = ["charts/episodic_return", "charts/teacher_agreement", "losses/distill_kl", "charts/intrinsic_reward",
+    keep = ["charts/episodic_return", "charts/episodic_length", "charts/teacher_agreement", "losses/distill_kl", "charts/intrinsic_reward",
             "charts/teacher_uncertainty", "charts/uncertainty_weight", "charts/SPS"]
     row = teacher_row(spec.game, spec.teacher)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()

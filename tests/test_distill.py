@@ -221,3 +221,11 @@ def test_resume_restores_every_piece_of_state_and_extends_the_run(script, tmp_pa
     resumed = torch.load(checkpoint_path, weights_only=True)
     assert resumed["global_step"] == 512 and resumed["iteration"] == 2
     assert set(resumed) == set(saved)  # RND statistics, uncertainty scale, ... all carried on
+
+
+def test_each_finished_game_logs_its_score_and_how_many_frames_it_lasted(tmp_path):
+    result = run_script("distill.py", "--total-timesteps", 4096, *SHORT, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    returns, lengths = scalars(the_run_dir(tmp_path), "charts/episodic_return"), scalars(the_run_dir(tmp_path), "charts/episodic_length")
+    assert len(returns) == len(lengths) > 0
+    assert all(4 * 100 < length < 4 * 4096 for length in lengths)  # frames: 4 per step, a game of at least a life
