@@ -464,6 +464,12 @@ if __name__ == "__main__":
         fail(f"--q-temperature must be a positive number, got {args.q_temperature}")
     if args.seed < 0:
         fail(f"--seed must be 0 or more, got {args.seed}")
+    # One emulator per game (~1.5 MiB each, measured for ppo_atari.py) on top of ~550 MB of Python and torch.
+    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
+    need = 550e6 + args.n_eval_episodes * 1.5 * 2**20
+    if "MemAvailable" in meminfo and need > int(meminfo["MemAvailable"].split()[0]) * 1024:
+        fail(f"--n-eval-episodes {args.n_eval_episodes} plays that many games at once, about {need / 1e9:.0f} GB of memory, "
+             f"more than is available; score fewer games per call")
     ledger_header(args.ledger)  # a ledger that cannot take the rows is refused before any game is played
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     paths = expand_paths(args.checkpoints)

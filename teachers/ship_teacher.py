@@ -96,6 +96,8 @@ if __name__ == "__main__":
         eval_teacher.fail(f"--level must be bad, medium or good, not {args.level!r}")
     if not args.rescore and not args.train_wall_time:
         eval_teacher.fail("--train-wall-time is required to ship a teacher (how long it trained, e.g. \"75 min\")")
+    if not 0 < args.logit_tolerance < float("inf"):
+        eval_teacher.fail(f"--logit-tolerance must be a positive number, got {args.logit_tolerance}")
     if args.n_eval_episodes < MIN_GAMES:
         eval_teacher.fail(f"--n-eval-episodes must be at least {MIN_GAMES} (the score every student is measured against), "
                           f"got {args.n_eval_episodes}")

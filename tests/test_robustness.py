@@ -211,3 +211,13 @@ def test_a_diverging_run_stops_at_once_and_writes_no_non_finite_checkpoint(scrip
     result = run_script(script, "--learning-rate", 1e30, "--total-timesteps", 2048, *SHORT, "--runs-dir", tmp_path)
     assert_stops_with_one_error_line(result, "training diverged at step", "no checkpoint was written")
     assert not list(tmp_path.glob("*/last.pt"))
+
+
+def test_more_games_at_once_than_memory_holds_are_refused_before_any_is_played(tiny_teacher, tmp_path):
+    assert_one_line_error(score_into(tmp_path / "ledger.csv", tiny_teacher, "--n-eval-episodes", 1_000_000), "GB of memory")
+
+
+def test_a_non_finite_fp16_tolerance_is_refused(tiny_teacher, tmp_path):
+    result = run_script("teachers/ship_teacher.py", tiny_teacher, "--level", "bad", "--train-wall-time", "1 min",
+                        "--logit-tolerance", "nan", "--teachers-dir", tmp_path)
+    assert_one_line_error(result, "--logit-tolerance")
