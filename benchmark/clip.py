@@ -53,6 +53,8 @@ if __name__ == "__main__":
     from PIL import Image
 
     args = tyro.cli(Args)
+    if not 0 < args.seconds < 3600:
+        eval_teacher.fail(f"--seconds must be between 0 and 3600 (the length of the clip), got {args.seconds}")
     student, student_score, env_id = first_game_frames(args.student, None, args.greedy)
     teacher, teacher_score, _ = first_game_frames(args.teacher, env_id, args.greedy)
     shown = int(args.seconds * 15)

@@ -221,3 +221,11 @@ def test_a_non_finite_fp16_tolerance_is_refused(tiny_teacher, tmp_path):
     result = run_script("teachers/ship_teacher.py", tiny_teacher, "--level", "bad", "--train-wall-time", "1 min",
                         "--logit-tolerance", "nan", "--teachers-dir", tmp_path)
     assert_one_line_error(result, "--logit-tolerance")
+
+
+@pytest.mark.parametrize("tool, args, fragment", [
+    ("benchmark/speed.py", ["--rounds", 0], "--rounds"),  # it was a ValueError after the timing
+    ("benchmark/clip.py", ["a.pt", "b.pt", "--seconds", "nan"], "--seconds"),
+])
+def test_the_benchmark_tools_refuse_bad_flags_in_one_line(tool, args, fragment):
+    assert_one_line_error(run_script(tool, *args), fragment)
