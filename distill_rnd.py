@@ -802,7 +802,8 @@ if __name__ == "__main__":
         progress.update(global_step - progress.n)
         progress.set_postfix(SPS=sps, ret=f"{np.mean(recent_returns):.0f}" if recent_returns else "-",
                              agree=f"{agreement.item():.2f}", kl=f"{distill_loss.item():.3f}")
-        if not np.isfinite(loss.item()) or not all(p.isfinite().all() for p in student.parameters()):
+        # One host sync: the last loss and every weight finite (a NaN anywhere spreads to all of them in an update or two).
+        if not torch.stack([loss.detach().isfinite(), *(p.isfinite().all() for p in student.parameters())]).all().item():
             kept = f"{run_dir}/last.pt keeps step {saved_step:,}" if saved_step is not None else "no checkpoint was written"
             fail(f"training diverged at step {global_step:,} (loss {loss.item()}); {kept}, the last good one: lower --learning-rate")
         if stop_requested:
