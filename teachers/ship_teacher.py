@@ -25,7 +25,8 @@ import tyro
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import eval_teacher  # noqa: E402  (the project's one checkpoint reader, policy network and scorer)
+import eval_teacher  # noqa: E402  (the project's policy network and scorer)
+from policy_files import read_policy_file  # noqa: E402
 
 CSV_FIELDS = ["env_id", "level", "path", "steps", "mean", "std", "sampled_mean", "sampled_std", "episodes", "eval_date",
               "contract", "command", "machine", "train_wall_time"]
@@ -101,7 +102,7 @@ if __name__ == "__main__":
     if args.n_eval_episodes < MIN_GAMES:
         eval_teacher.fail(f"--n-eval-episodes must be at least {MIN_GAMES} (the score every student is measured against), "
                           f"got {args.n_eval_episodes}")
-    checkpoint = eval_teacher.read_policy_file(args.checkpoint)
+    checkpoint = read_policy_file(args.checkpoint)
     # A ppo_atari.py teacher records its PPO arguments; a distill*.py student records the teacher it learned from.
     if checkpoint["source"] != "curious-distill" or "clip_coef" not in checkpoint.get("args", {}) or "teacher" in checkpoint:
         eval_teacher.fail(f"{args.checkpoint!r} is not a ppo_atari.py teacher checkpoint; only those can be shipped")
