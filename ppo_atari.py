@@ -91,7 +91,7 @@ class Args:
     """minutes between saves of `last.pt` (~20 MB): a run killed without warning loses at most this much"""
     resume: Optional[str] = None
     """a checkpoint to continue: a runs/ one exactly, in its folder; a shipped rung in a new folder (docs/teachers.md).
-    Its hyperparameters, except --total-timesteps, --num-envs, --num-minibatches and --runs-dir given explicitly"""
+    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches and --runs-dir given here replace them"""
 
 
 def fail(message: str) -> None:
@@ -279,12 +279,13 @@ def compute_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda
     delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_{t+1}) - V(s_t)
     A_t     = delta_t + gamma * lambda * (1 - done_{t+1}) * A_{t+1}
     `dones[t]` says s_t began a new episode, so the bootstrap from t into t+1 is cut by dones[t+1]."""
+    next_non_terminal = 1.0 - torch.cat([dones[1:], next_done.reshape(1, -1)])  # 1 - done_{t+1}
+    next_values = torch.cat([values[1:], next_value.reshape(1, -1)])  # V(s_{t+1})
     advantages = torch.zeros_like(rewards)
     last_gae = 0
     for t in reversed(range(len(rewards))):
-        next_non_terminal, next_values = (1.0 - dones[t + 1], values[t + 1]) if t + 1 < len(rewards) else (1.0 - next_done, next_value)
-        delta = rewards[t] + gamma * next_values * next_non_terminal - values[t]
-        advantages[t] = last_gae = delta + gamma * gae_lambda * next_non_terminal * last_gae
+        delta = rewards[t] + gamma * next_values[t] * next_non_terminal[t] - values[t]
+        advantages[t] = last_gae = delta + gamma * gae_lambda * next_non_terminal[t] * last_gae
     return advantages, advantages + values
 
 
@@ -302,7 +303,7 @@ def ladder_steps(save_steps, total_timesteps):
 
 
 def save_checkpoint(path, agent, optimizer, args, run_name, global_step, recent_returns):
-    """Network, metadata and what resumes the run exactly, in one file written atomically (temp file + rename)."""
+    """Network, metadata and what --resume needs, in one file written atomically (temp file + rename, docs/teachers.md)."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION, "architecture": agent.architecture, "env_id": args.env_id,
         "num_actions": int(agent.actor.out_features), "obs_shape": list(OBS_SHAPE), "global_step": global_step,
@@ -356,11 +357,13 @@ if __name__ == "__main__":
     # Every flag, before any work: NaN and inf fail every comparison below, so a non-finite value is refused by name.
     for name, valid, rule in [
         ("seed", args.seed >= 0, "0 or more"),
-        *[(n, getattr(args, n) > 0, "positive") for n in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")],
+        *[(n, getattr(args, n) > 0, "positive")
+          for n in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")],
         ("save_steps", all(s > 0 for s in args.save_steps), "positive agent steps (e.g. 100000 200000)"),
         *[(n, 0 < getattr(args, n) < math.inf, f"positive and finite (default {getattr(Args, n)})")
           for n in ("learning_rate", "clip_coef", "max_grad_norm", "checkpoint_minutes")],
-        *[(n, 0 <= getattr(args, n) < math.inf, f"finite and 0 or more (default {getattr(Args, n)})") for n in ("ent_coef", "vf_coef")],
+        *[(n, 0 <= getattr(args, n) < math.inf, f"finite and 0 or more (default {getattr(Args, n)})")
+          for n in ("ent_coef", "vf_coef")],
         ("gamma", 0 < args.gamma <= 1, f"in (0, 1] (default {Args.gamma})"),
         ("gae_lambda", 0 <= args.gae_lambda <= 1, f"in [0, 1] (default {Args.gae_lambda})"),
         ("target_kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
@@ -449,7 +452,7 @@ if __name__ == "__main__":
     # (a life loss is `terminated` but keeps counting; only a real reset restarts it).
     game_return, game_length = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
     last_frame_number = info["episode_frame_number"].copy()
-    games_finished = 0
+    env0_games = 0  # games env 0 finished: they number its videos
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
@@ -476,7 +479,7 @@ if __name__ == "__main__":
             game_return, game_length = game_return + reward, game_length + 1
             new_game = info["episode_frame_number"] < last_frame_number
             last_frame_number = info["episode_frame_number"].copy()
-            recording = is_recorded_game(games_finished + 1)
+            recording = is_recorded_game(env0_games + 1)
             if args.capture_video and not recording and not new_game[0]:
                 envs.colour_frames.clear()  # keep only the screens of recorded games
             for i in np.flatnonzero(new_game):
@@ -488,13 +491,13 @@ if __name__ == "__main__":
                         os.makedirs(os.path.join(run_dir, "videos"), exist_ok=True)
                         import cv2  # only needed for --capture-video
 
-                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{games_finished + 1}.mp4"),
+                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{env0_games + 1}.mp4"),
                                                 cv2.VideoWriter_fourcc(*"mp4v"), 15, (160, 210))  # 15/s: real time
                         for frame in envs.colour_frames[:frames_before]:
                             video.write(frame[:, :, ::-1])  # RGB -> OpenCV's BGR
                         video.release()
                     del envs.colour_frames[:frames_before]  # what is left starts the next game
-                    games_finished += 1
+                    env0_games += 1
                 game_return[i], game_length[i] = 0.0, 0
 
         # Bootstrap the value of the state after the rollout and compute advantages.
@@ -505,7 +508,8 @@ if __name__ == "__main__":
         b_obs, b_logprobs, b_actions = obs, logprobs.reshape(-1), actions.reshape(-1)
         b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values.reshape(-1)
 
-        # PPO update: clipped surrogate, clipped value loss, entropy bonus.
+        # PPO update, per minibatch: loss = -min(r A, clip(r, 1 - eps, 1 + eps) A) + vf_coef * max((V - R)^2, (V_clip - R)^2) / 2
+        # - ent_coef * H, with r = pi(a|s) / pi_old(a|s), eps = clip_coef, and V_clip = V_old + clip(V - V_old, -eps, eps).
         clipfracs = []
         for epoch in range(args.update_epochs):
             b_inds = torch.randperm(batch_size, device=device)
@@ -574,8 +578,9 @@ if __name__ == "__main__":
             last_saved = time.time()
     checkpoint_to("last.pt")  # at the end, or on SIGINT/SIGTERM
     progress.close()
-    print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {saved[-1]}" if stop_requested else
-          f"saved {saved[-1]} (step {global_step}, recent return {np.mean(recent_returns) if recent_returns else float('nan'):.1f})")
+    recent_return = np.mean(recent_returns) if recent_returns else float("nan")
+    print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {saved[-1]}" if stop_requested
+          else f"saved {saved[-1]} (step {global_step}, recent return {recent_return:.1f})")
 
     envs.close()
     writer.close()
