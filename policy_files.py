@@ -174,11 +174,12 @@ def download_from_hub(name: str):
     """`hf:ORG/REPO[/FILE][@REVISION]` -> (the file in huggingface_hub's cache, provenance: sha256, repo, commit, file).
 
     The Hub's listing says which files the repo holds and the sha256 of each LFS file, which the download must
-    match. Without the Hub (HF_HUB_OFFLINE, no network) the file is taken from the cache, found by the zoos' naming."""
+    match. Without the Hub (HF_HUB_OFFLINE, no network) the file is taken from the cache, found by the zoos' naming
+    or /FILE."""
     repo, filename, revision = parse_hub_name(name)
     try:
         import huggingface_hub
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+        from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError, RevisionNotFoundError
     except ImportError:
         fail(f"{name!r} is on the Hugging Face Hub, which needs `pip install huggingface_hub`; or pass a downloaded file's path")
     try:
@@ -189,12 +190,15 @@ def download_from_hub(name: str):
              f"check the name, e.g. hf:sb3/ppo-QbertNoFrameskip-v4 or hf:cleanrl/QbertNoFrameskip-v4-dqn_atari-seed1")
     except RevisionNotFoundError:
         fail(f"the Hub repo {repo!r} has no revision {revision!r}; pass one of its branches, tags or commits, or drop @{revision}")
+    except HFValidationError as e:
+        fail(f"{name!r} is not a Hub name ({e}); write hf:ORG/REPO, e.g. hf:sb3/ppo-QbertNoFrameskip-v4")
     except Exception as e:  # offline, no network, a proxy, the Hub down: the cache may still hold the file
         listing, offline_reason = None, "HF_HUB_OFFLINE is set" if huggingface_hub.constants.is_offline_mode() else type(e).__name__
 
     candidates = [filename] if filename else zoo_file_names(repo)
     if listing is not None:
-        held = sorted(f for f in listing if f.endswith(POLICY_SUFFIXES) and PurePosixPath(f).name not in NOT_POLICIES)
+        # Top-level files only: RL Zoo repos also hold their zip unpacked in a folder (policy.pth, ...).
+        held = sorted(f for f in listing if "/" not in f and f.endswith(POLICY_SUFFIXES) and f not in NOT_POLICIES)
         found = [f for f in candidates if f in listing] or (held if not filename and len(held) == 1 else [])
         if not found:
             what = f"no {filename!r}" if filename else "several policy files" if held else "no policy file (.zip, .cleanrl_model, .pt)"

@@ -142,13 +142,14 @@ def hub(teachers):
     hub.add(f"cleanrl/{GAME}-dqn_atari_jax-seed1", {"dqn_atari_jax.cleanrl_model": b"\x81\xa6params\x80"})  # Flax msgpack
     hub.add(f"other/ppo-{GAME}", {f"ppo-{GAME}.zip": sb3_zip, "config.yml": rl_zoo_yaml(OTHER_CONFIG),
                                   "env_kwargs.yml": "repeat_action_probability: 0.25\n"})
-    hub.add("someone/teachers", {"first.zip": sb3_zip, "second.zip": with_extra_file(sb3_zip, "second")})
+    hub.add("someone/teachers", {"first.zip": sb3_zip, "second.zip": with_extra_file(sb3_zip, "second"), "unpacked/policy.pth": b""})
     hub.add(f"damaged/ppo-{GAME}", {f"ppo-{GAME}.zip": sb3_zip})
     hub.damaged.add((f"damaged/ppo-{GAME}", f"ppo-{GAME}.zip"))
     hub.first_commit = hub.add(f"pinned/ppo-{GAME}", {f"ppo-{GAME}.zip": sb3_zip})
     hub.add(f"pinned/ppo-{GAME}", {f"ppo-{GAME}.zip": with_extra_file(sb3_zip, "retrained")})
     yield hub
     hub.server.shutdown()
+    hub.server.server_close()
 
 
 @pytest.fixture
@@ -291,6 +292,7 @@ def test_a_repo_that_does_not_exist_ends_in_one_line(local_hub, tmp_path):
     (f"hf:{RL_ZOO}/ppo.zip", f"the Hub repo '{RL_ZOO}' holds no 'ppo.zip': ppo-{GAME}.zip; pass hf:{RL_ZOO}/FILE"),
     (f"hf:{RL_ZOO}@v9", f"the Hub repo '{RL_ZOO}' has no revision 'v9'"),
     ("hf:sb3", "is not a Hub name; write hf:ORG/REPO"),
+    ("hf:sb3/ppo qbert", "is not a Hub name (Repo id must use alphanumeric chars"),
 ])
 def test_a_file_or_revision_the_repo_does_not_hold_ends_in_one_line(name, fragment, local_hub, capsys):
     assert fragment in error_line(capsys, lambda: policy_files.read_policy_file(name))
@@ -299,6 +301,22 @@ def test_a_file_or_revision_the_repo_does_not_hold_ends_in_one_line(name, fragme
 def test_a_flax_model_of_cleanrls_jax_scripts_is_refused_as_such(local_hub, capsys):
     line = error_line(capsys, lambda: policy_files.read_policy_file(f"hf:cleanrl/{GAME}-dqn_atari_jax-seed1"))
     assert "it is Flax/JAX msgpack" in line and "this project reads torch files only" in line
+
+
+@pytest.mark.parametrize("head", [b"\x81\xa6params\x80", b"\x92\xde\x00\x20\xa4seed"])  # a map (dqn_atari_jax), a list (cleanba)
+def test_a_flax_msgpack_file_is_named_as_such_on_disk_too(head, tmp_path, capsys):
+    (tmp_path / "model.cleanrl_model").write_bytes(head)
+    assert "it is Flax/JAX msgpack" in error_line(capsys, lambda: policy_files.read_policy_file(str(tmp_path / "model.cleanrl_model")))
+
+
+def test_a_qr_dqn_zip_of_rl_zoo_is_refused_as_such(tmp_path, capsys):
+    policy = io.BytesIO()
+    torch.save({"quantile_net.features_extractor.cnn.0.weight": torch.zeros(32, 4, 8, 8),
+                "quantile_net.quantile_net.0.weight": torch.zeros(200 * 9, 512)}, policy)
+    with zipfile.ZipFile(tmp_path / f"qrdqn-{GAME}.zip", "w") as archive:  # as sb3-contrib saves a QRDQN
+        archive.writestr("policy.pth", policy.getvalue())
+    line = error_line(capsys, lambda: policy_files.read_policy_file(str(tmp_path / f"qrdqn-{GAME}.zip")))
+    assert "is an SB3-contrib QR-DQN (quantile) policy, which this project does not read" in line
 
 
 def test_a_download_that_is_not_the_file_the_hub_lists_is_refused(local_hub, capsys):
