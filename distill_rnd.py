@@ -165,46 +165,24 @@ def ale_settings(env_id: str) -> dict:
 
 
 class AtariWrapperVectorEnv:
-    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
-    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
-
-    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
-    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
-    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
-    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
-    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
-    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
-    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
-    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
-    drops them from training, its Monitor counts them in the score; they are almost always 0).
-
-    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
-    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
-    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
-    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
+    """SB3's `AtariWrapper` + `VecFrameStack`, the preprocessing SB3, RL Zoo and CleanRL teachers are trained on, played by
+    ale_py's C++ emulator (one single-game env per game, all stepped in parallel), rewards unclipped. A lost life or a game
+    over is `terminated` (truncated at the frame limit); the next episode's first observation comes in the same step, its
+    stack zero-padded, after the steps SB3 forces (a no-op after a lost life, then FIRE and action 2 in games with FIRE),
+    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
-                 colour_video: bool = False):
+    def __init__(self, env_id: str, num_envs: int):
         settings = ale_settings(env_id)
-        if max_frames:
-            settings["max_num_frames_per_episode"] = max_frames
-        self.max_frames = settings["max_num_frames_per_episode"]
         self.games = [
             ale_py.vector_env.AtariVectorEnv(
                 num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=84, img_width=84, grayscale=True,
-                noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+                noop_max=30, use_fire_reset=False, episodic_life=False, life_loss_info=False,
                 reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
             for _ in range(num_envs)
         ]
-        self.colour_twin = ale_py.vector_env.AtariVectorEnv(
-            num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=210, img_width=160, grayscale=False,
-            noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
-            reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings) if colour_video else None
-        self.colour_frames = []  # game 0's screens since the last reset(), with colour_video
         self.num_envs = num_envs
         self.single_action_space = self.games[0].single_action_space
         has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
@@ -213,7 +191,6 @@ class AtariWrapperVectorEnv:
         self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
         self.lives = np.zeros(num_envs, dtype=np.int64)
         self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
-        self.reset(seed=seed)
 
     def reset(self, seed: Optional[int] = None):
         """New games (game i seeded with seed + i), each started as FireResetEnv does."""
@@ -221,8 +198,6 @@ class AtariWrapperVectorEnv:
         for i, game in enumerate(self.games):
             obs, info = game.reset(seed=None if seed is None else seed + i)
             frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
-        if self.colour_twin:
-            self.colour_frames = [self.colour_twin.reset(seed=None if seed is None else seed)[0][0, -1]]
         forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
         self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
         self.stack[:] = 0
@@ -245,13 +220,9 @@ class AtariWrapperVectorEnv:
         a round that ends a life or a game queues that game's forced steps."""
         while pending:
             for i, actions in pending.items():
-                if i == 0 and self.colour_twin:
-                    self.colour_twin.ale.send(actions[:1], [1.0])
                 self.games[i].ale.send([actions.pop(0)], [1.0])
             for i in list(pending):
                 obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
-                if i == 0 and self.colour_twin:
-                    self.colour_frames.append(self.colour_twin.ale.recv()[0][0, -1])
                 lives = info["lives"][0]
                 life_lost = 0 < lives < self.lives[i]
                 if game_over[0] or time_limit[0]:
@@ -266,7 +237,7 @@ class AtariWrapperVectorEnv:
                     del pending[i]
 
     def close(self):
-        for game in self.games + ([self.colour_twin] if self.colour_twin else []):
+        for game in self.games:
             game.close()
 
 
@@ -413,7 +384,7 @@ def ledger_score(path: str, greedy: bool) -> Optional[float]:
 
 def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()):
     """Whole-game scores, one game per environment (as eval_teacher.py); None if a stop was requested."""
-    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed)
+    envs = AtariWrapperVectorEnv(env_id, n_episodes)
     obs, info = envs.reset(seed=seed)
     scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
@@ -434,7 +405,7 @@ def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()
         last_event_frame = np.where((reward != 0) | terminated, last_frame_number, last_event_frame)
         for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= 18_000)):
             print(f"warning: evaluation game {i + 1} has gone {last_frame_number[i] - last_event_frame[i]:,} frames without a "
-                  f"reward or a lost life; it plays on to the {envs.max_frames:,}-frame limit", file=sys.stderr)
+                  f"reward or a lost life; it plays on to the frame limit", file=sys.stderr)
             reported[i] = True
     envs.close()
     return scores
@@ -519,7 +490,7 @@ if __name__ == "__main__":
     if "MemAvailable" in meminfo and need > int(meminfo["MemAvailable"].split()[0]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
-    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
     teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
 
@@ -580,7 +551,8 @@ if __name__ == "__main__":
     else:
         # Normalisation statistics start from random play (Burda et al.), in a separate env so
         # that the student's own games, and distill.py's seeds, stay untouched.
-        init_envs, init_rng = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed + 1), np.random.default_rng(args.seed)
+        init_envs, init_rng = AtariWrapperVectorEnv(args.env_id, args.num_envs), np.random.default_rng(args.seed)
+        init_envs.reset(seed=args.seed + 1)
         for _ in range(args.rnd_init_steps):
             init_obs, *_ = init_envs.step(init_rng.integers(num_actions, size=args.num_envs))
             obs_rms.update(torch.from_numpy(init_obs[:, -1:]).to(device).float())
