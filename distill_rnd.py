@@ -289,9 +289,29 @@ class Student(PolicyCNN):
         return self.actor(hidden), self.critic_int(hidden).squeeze(1)
 
 
+class RunningMeanStd(nn.Module):
+    """Running mean and variance of batches, merged exactly (Chan et al. 1979), kept as buffers (state_dict carries them):
+    mean' = mean + d * n_b / n,  M2' = var * n_a + var_b * n_b + d^2 * n_a * n_b / n,  n = n_a + n_b."""
+
+    def __init__(self, shape=()):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("var", torch.ones(shape))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    def update(self, batch):
+        batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        count = self.count.item()  # n_a as a Python float: the same float arithmetic on every device
+        delta, total = batch_mean - self.mean, count + batch_count
+        self.mean = self.mean + delta * batch_count / total
+        self.var = (self.var * count + batch_var * batch_count + delta**2 * count * batch_count / total) / total
+        self.count.fill_(total)
+
+
 class RNDModel(nn.Module):
     """Burda et al.'s networks over one normalised 84x84 frame: a fixed random target f and a
-    deeper predictor f_hat. Their disagreement is the novelty of a state."""
+    deeper predictor f_hat. Their disagreement is the novelty of a state. It keeps the running
+    statistics of its input frames (per pixel) and of the discounted intrinsic return."""
 
     def __init__(self, feature_size=512):
         super().__init__()
@@ -305,29 +325,13 @@ class RNDModel(nn.Module):
             layer_init(nn.Linear(512, 512)), nn.ReLU(), layer_init(nn.Linear(512, feature_size)),
         )
         self.target = nn.Sequential(*conv(), layer_init(nn.Linear(64 * 7 * 7, feature_size))).requires_grad_(False)
+        self.obs_rms, self.return_rms = RunningMeanStd((1, 84, 84)), RunningMeanStd(())
 
     def predict(self, frames):
         return self.predictor(frames.contiguous(memory_format=torch.channels_last))
 
     def embed(self, frames):
         return self.target(frames.contiguous(memory_format=torch.channels_last))
-
-
-class RunningMeanStd:
-    """Running mean and variance of batches, merged exactly (Chan et al. 1979):
-    mean' = mean + d * n_b / n,  M2' = var * n_a + var_b * n_b + d^2 * n_a * n_b / n,  n = n_a + n_b."""
-
-    def __init__(self, shape=(), device="cpu"):
-        self.mean = torch.zeros(shape, device=device)
-        self.var = torch.ones(shape, device=device)
-        self.count = 1e-4
-
-    def update(self, batch):
-        batch_mean, batch_var, batch_count = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
-        delta, total = batch_mean - self.mean, self.count + batch_count
-        self.mean = self.mean + delta * batch_count / total
-        self.var = (self.var * self.count + batch_var * batch_count + delta**2 * self.count * batch_count / total) / total
-        self.count = total
 
 
 def count_parameters(module):
@@ -524,8 +528,7 @@ if __name__ == "__main__":
     print(f"student: {student_params:,} parameters ({student_params / teacher_params:.0%} of the teacher)")
     print(f"curiosity (not part of the student): intrinsic value head {value_head_params:,}, "
           f"RND predictor {count_parameters(rnd_model.predictor):,}, RND target {count_parameters(rnd_model.target):,}")
-    obs_rms = RunningMeanStd((1, 84, 84), device)  # per-pixel statistics of the newest frame
-    return_rms = RunningMeanStd((), device)  # statistics of the discounted intrinsic return
+    obs_rms, return_rms = rnd_model.obs_rms, rnd_model.return_rms  # of the newest frame, per pixel; of R_t below
     discounted_int_return = torch.zeros(args.num_envs, device=device)
 
     run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
@@ -543,11 +546,14 @@ if __name__ == "__main__":
         start_iteration, global_step = checkpoint["iteration"] + 1, checkpoint["global_step"]
         recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
-        rnd_model.load_state_dict(checkpoint["rnd_model"])
+        rnd_state = dict(checkpoint["rnd_model"])
+        for name in ("obs_rms", "return_rms"):  # up to 8f9d819 saved beside the model, as [mean, var, count]
+            if name in checkpoint:
+                mean, var, count = checkpoint[name]
+                rnd_state |= {f"{name}.mean": mean, f"{name}.var": var, f"{name}.count": torch.tensor(count, dtype=torch.float64)}
+        rnd_model.load_state_dict(rnd_state)
         rnd_optimizer.load_state_dict(checkpoint["rnd_optimizer"])
-        obs_rms.mean, obs_rms.var, obs_rms.count = checkpoint["obs_rms"]
-        return_rms.mean, return_rms.var, return_rms.count = checkpoint["return_rms"]
-        discounted_int_return = checkpoint["discounted_int_return"]
+        discounted_int_return = checkpoint["discounted_int_return"].to(device)
     else:
         # Normalisation statistics start from random play (Burda et al.), in a separate env so
         # that the student's own games, and distill.py's seeds, stay untouched.
@@ -568,7 +574,6 @@ if __name__ == "__main__":
         save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns,
                         teacher_record,
                         rnd_model=rnd_model.state_dict(), rnd_optimizer=rnd_optimizer.state_dict(),
-                        obs_rms=[obs_rms.mean, obs_rms.var, obs_rms.count], return_rms=[return_rms.mean, return_rms.var, return_rms.count],
                         discounted_int_return=discounted_int_return)
         last_saved, saved_step = time.time(), global_step
 
