@@ -55,6 +55,7 @@ gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
 TEACHERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "teachers")
 EVAL_SEED = 12345  # eval_teacher.py's game seeds: the closing ratio compares the games the teacher's score comes from
+RETIRED_FLAGS = {"teacher_action_prob": 0.0, "anneal_curiosity": False}  # removed after commit 8f9d819; their defaults
 
 
 @dataclass
@@ -92,8 +93,6 @@ class Args:
     """temperature tau of a Q-value (DQN) teacher, p_T = softmax(Q / tau): Rusu et al. 2016's best, 0.01"""
     student_width: float = 1.0
     """scales the student's channels and hidden units (1.0: conv 16-32-32, fc 256)"""
-    teacher_action_prob: float = 0.0
-    """fraction of steps on which the teacher acts instead (DAgger-style), annealed linearly to 0"""
     n_eval_episodes: int = 10
     """whole games played by the final student (compared with the teacher's score in the same mode)"""
     eval_greedy: bool = False
@@ -326,7 +325,7 @@ def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()
     return scores
 
 
-def save_checkpoint(path, student, optimizer, args, run_name, global_step, iteration, recent_returns, teacher):
+def save_checkpoint(path, student, optimizer, args, run_name, global_step, recent_returns, teacher):
     """The student in ppo_atari.py's checkpoint format (eval_teacher.py scores it), written atomically."""
     payload = {
         "format_version": CHECKPOINT_FORMAT_VERSION,
@@ -341,7 +340,6 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
         "teacher": teacher,  # path, kind (policy_logits or q_values) and source format of the teacher
         "state_dict": student.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "iteration": iteration,
         "run_name": run_name,
         "recent_returns": [float(r) for r in recent_returns],
         "torch_rng_state": torch.get_rng_state(),
@@ -360,21 +358,27 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
 if __name__ == "__main__":
     args = tyro.cli(Args)
     checkpoint = None
-    if args.resume:
+    if args.resume:  # the run continues with the hyperparameters it was started with
         if not os.path.isfile(args.resume):
             fail(f"--resume {args.resume!r} does not exist; pass the last.pt of an earlier run of this script")
         try:
             checkpoint = torch.load(args.resume, map_location="cpu", weights_only=True)
-            assert checkpoint.get("script", checkpoint["args"]["exp_name"] + ".py") == os.path.basename(__file__)
-            args = dataclasses.replace(Args(**checkpoint["args"]), resume=args.resume, cuda=args.cuda)
-            assert "optimizer" in checkpoint
+            saved = dict(checkpoint["args"])
+            retired = {name: saved.pop(name) for name in RETIRED_FLAGS if name in saved}
+            args = dataclasses.replace(Args(**saved), resume=args.resume, cuda=args.cuda)
+            ours = checkpoint.get("script", saved["exp_name"] + ".py") == os.path.basename(__file__) and "optimizer" in checkpoint
         except Exception:
+            ours = False
+        if not ours:
             fail(f"--resume {args.resume!r} is not a checkpoint of {os.path.basename(__file__)}; pass the last.pt it wrote")
+        for name, value in retired.items():
+            if value != RETIRED_FLAGS[name]:
+                fail(f"{args.resume!r} was trained with --{name.replace('_', '-')} {value}, a retired flag; continue it with the "
+                     f"last version that had it: git checkout 8f9d819 -- {os.path.basename(__file__)}")
         summary_path = os.path.join(os.path.dirname(os.path.abspath(args.resume)), "summary.json")
         batch = args.num_envs * args.num_steps
-        trained = checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch
-        if trained and os.path.exists(summary_path):  # the run is complete: nothing is missing
-            print(json.load(open(summary_path))["line"])
+        if checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch and os.path.exists(summary_path):
+            print(json.load(open(summary_path))["line"])  # the run is complete: nothing is missing
             sys.exit(0)
     for field in dataclasses.fields(args):
         value = getattr(args, field.name)
@@ -386,8 +390,8 @@ if __name__ == "__main__":
                               ("checkpoint_minutes", args.checkpoint_minutes > 0, "positive")]:
         if not valid:
             fail(f"--{name.replace('_', '-')} must be {rule}, got {getattr(args, name)}")
-    if min(args.temperature, args.q_temperature, args.student_width) <= 0 or not 0 <= args.teacher_action_prob <= 1:
-        fail("--temperature, --q-temperature and --student-width must be positive and --teacher-action-prob in [0, 1]")
+    if min(args.temperature, args.q_temperature, args.student_width) <= 0:
+        fail("--temperature, --q-temperature and --student-width must be positive")
     batch_size = args.num_envs * args.num_steps
     if args.num_envs <= 0 or args.num_steps <= 0 or args.num_minibatches <= 0 or batch_size % args.num_minibatches:
         fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
@@ -435,12 +439,12 @@ if __name__ == "__main__":
         tempfile.TemporaryFile(dir=run_dir).close()
     except OSError as e:
         fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
-    start_iteration, global_step = 1, 0
+    global_step = 0
     recent_returns = collections.deque(maxlen=20)
     if checkpoint:
         student.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        start_iteration, global_step = checkpoint["iteration"] + 1, checkpoint["global_step"]
+        global_step = checkpoint["global_step"]
         recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
@@ -451,7 +455,7 @@ if __name__ == "__main__":
         """last.pt, atomically, after the TensorBoard events up to it (a resumed run's curves have no gap)."""
         global last_saved, saved_step
         writer.flush()
-        save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns, teacher_record)
+        save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, recent_returns, teacher_record)
         last_saved, saved_step = time.time(), global_step
 
     last_saved, saved_step = time.time(), global_step if checkpoint else None
@@ -473,10 +477,7 @@ if __name__ == "__main__":
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
-    iteration = start_iteration - 1  # a resumed run whose training is complete goes straight to its evaluation
-    for iteration in range(start_iteration, num_iterations + 1):
-        # DAgger-style mixing, annealed: p_teacher(t) = teacher_action_prob * (1 - t / T_total).
-        teacher_acts_prob = args.teacher_action_prob * (1.0 - global_step / args.total_timesteps)
+    for iteration in range(global_step // batch_size + 1, num_iterations + 1):  # a resumed run goes on after its last one
         for step in range(args.num_steps):
             global_step += args.num_envs
             rows = slice(step * args.num_envs, (step + 1) * args.num_envs)
@@ -486,9 +487,6 @@ if __name__ == "__main__":
                 # Gumbel-max: argmax(z + g), g = -log(Exp(1)), is an exact sample of softmax(z), cheaper than Categorical.
                 action = (logits - torch.empty_like(logits).exponential_().log()).argmax(dim=1)
                 student_choices[rows] = logits.argmax(dim=1)
-                if teacher_acts_prob > 0:
-                    teacher_turn = torch.rand(args.num_envs, device=device) < teacher_acts_prob
-                    action = torch.where(teacher_turn, teacher(next_obs).argmax(dim=1), action)
 
             # The reward is only logged, never learned from (see test_distill's reward-free test).
             next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
@@ -529,7 +527,6 @@ if __name__ == "__main__":
         sps = int((global_step - start_step) / (time.time() - start_time))
         writer.add_scalar("losses/distill_kl", distill_loss.item(), global_step)
         writer.add_scalar("charts/teacher_agreement", agreement.item(), global_step)
-        writer.add_scalar("charts/teacher_action_prob", teacher_acts_prob, global_step)
         if teacher_score is not None:
             writer.add_scalar("charts/teacher_score", teacher_score, global_step)
         writer.add_scalar("charts/SPS", sps, global_step)
