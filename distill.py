@@ -1,23 +1,6 @@
-"""Reward-free policy distillation (Rusu et al. 2016, arXiv 1511.06295), student-driven.
-
-A small student CNN learns a frozen PPO teacher's policy by *playing the game itself* and asking
-the teacher, at every state it visits, what the teacher would do:
-
-    1. the student acts (samples its own policy) in `num_envs` games for `num_steps` steps;
-    2. the teacher labels every visited state with its action distribution, in one batched,
-       gradient-free pass;
-    3. the student minimises, over a few epochs of minibatches,
-           L_distill = E_s [ KL( softmax(z_T(s) / T) || softmax(z_S(s)) ) ]
-       where z_T, z_S are the teacher's and student's logits and T the temperature.
-
-Acting on its own policy (rather than replaying the teacher's trajectories) puts the student in
-the states that *its* mistakes lead to, which is what it must learn to recover from (Czarnecki
-et al. 2019, "Distilling Policy Distillation", arXiv 1902.02186). The environment reward is never
-used for learning, only logged: the student could learn this way in a game without a score.
-
-The variants distill_rnd.py and distill_rnd_uncertainty.py are copies of this file with one idea
-added each; `diff distill.py distill_rnd.py` shows exactly that idea.
-"""
+"""Reward-free policy distillation (Rusu et al. 2016, arXiv 1511.06295), driven by the student: it plays, the frozen teacher
+labels every state it visits, and the student minimises L = E_s[ KL( softmax(z_T(s) / T) || softmax(z_S(s)) ) ] over them
+(z_T, z_S: the teacher's and student's logits). The score is only logged, never learned from. Method: docs/method.md."""
 
 import collections
 import csv
@@ -26,6 +9,7 @@ import difflib
 import hashlib
 import json
 import os
+import pathlib
 import random
 import signal
 import sys
@@ -71,8 +55,7 @@ class Args:
     env_id: str = "MsPacmanNoFrameskip-v4"
     """any Atari id gymnasium + ale-py know; the teacher must have been trained on it"""
     teacher: str = "best"
-    """a shipped level (best, good, medium, bad) or a teacher file: a .pt of ppo_atari.py, an SB3 / RL Zoo
-    PPO, A2C or DQN zip, a CleanRL dqn_atari.py .cleanrl_model"""
+    """a shipped level (best, good, medium, bad) or a teacher file: ppo_atari.py's .pt, an SB3 / RL Zoo zip, a CleanRL .cleanrl_model"""
     total_timesteps: int = 1_000_000
     """total student steps over all environments (frames = 4x)"""
     learning_rate: float = 1e-3
@@ -96,8 +79,7 @@ class Args:
     n_eval_episodes: int = 10
     """whole games played by the final student (compared with the teacher's score in the same mode)"""
     eval_greedy: bool = False
-    """evaluate by argmax instead of sampling. Sampling is the default: the student learns the teacher's
-    distribution, and weak Atari policies played greedily often loop forever on the same score"""
+    """evaluate by argmax, not by sampling the distribution the student learnt (weak policies played greedily often loop forever)"""
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (the student and TensorBoard events) is written"""
     resume: Optional[str] = None
@@ -125,11 +107,8 @@ def ale_settings(env_id: str) -> dict:
         fail(f"unknown --env-id {env_id!r}: {hint}")
     if spec.entry_point != "ale_py.env:AtariEnv" or spec.kwargs.get("obs_type", "rgb") != "rgb":
         fail(f"--env-id {env_id!r} is not an image-based Atari game; use e.g. BreakoutNoFrameskip-v4")
-    return dict(
-        game=spec.kwargs["game"],
-        repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
-        max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000),
-    )
+    return dict(game=spec.kwargs["game"], repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
+                max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000))
 
 
 class AtariWrapperVectorEnv:
@@ -224,15 +203,10 @@ class PolicyCNN(nn.Module):
         c1, c2, c3 = channels
         self.architecture = {"name": "nature_cnn", "channels": list(channels), "hidden": hidden}
         self.network = nn.Sequential(
-            layer_init(nn.Conv2d(4, c1, 8, stride=4)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(c1, c2, 4, stride=2)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(c2, c3, 3, stride=1)),
-            nn.ReLU(),
-            nn.Flatten(),
-            layer_init(nn.Linear(c3 * 7 * 7, hidden)),
-            nn.ReLU(),
+            layer_init(nn.Conv2d(4, c1, 8, stride=4)), nn.ReLU(),
+            layer_init(nn.Conv2d(c1, c2, 4, stride=2)), nn.ReLU(),
+            layer_init(nn.Conv2d(c2, c3, 3, stride=1)), nn.ReLU(), nn.Flatten(),
+            layer_init(nn.Linear(c3 * 7 * 7, hidden)), nn.ReLU(),
         )
         self.actor = layer_init(nn.Linear(hidden, num_actions), std=0.01)
 
@@ -289,10 +263,9 @@ def ledger_score(path: str, greedy: bool) -> Optional[float]:
     if not os.path.exists(ledger):
         return None
     with open(ledger, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
-        rows = list(csv.DictReader(f))
-    rows = [r for r in rows if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
-            and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
-            and r["contract"] == AtariWrapperVectorEnv.contract]
+        rows = [r for r in csv.DictReader(f) if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
+                and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
+                and r["contract"] == AtariWrapperVectorEnv.contract]
     return float(rows[-1]["mean"]) if rows else None
 
 
@@ -325,32 +298,14 @@ def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()
     return scores
 
 
-def save_checkpoint(path, student, optimizer, args, run_name, global_step, recent_returns, teacher):
-    """The student in ppo_atari.py's checkpoint format (eval_teacher.py scores it), written atomically."""
-    payload = {
-        "format_version": CHECKPOINT_FORMAT_VERSION,
-        "script": os.path.basename(__file__),
-        "architecture": student.architecture,
-        "env_id": args.env_id,
-        "num_actions": int(student.actor.out_features),
-        "obs_shape": [4, 84, 84],
-        "global_step": global_step,
-        "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
-        "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
-        "teacher": teacher,  # path, kind (policy_logits or q_values) and source format of the teacher
-        "state_dict": student.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "run_name": run_name,
-        "recent_returns": [float(r) for r in recent_returns],
-        "torch_rng_state": torch.get_rng_state(),
-    }
-    tmp_path = f"{path}.tmp"
+def save_atomically(path, payload, save=torch.save):
+    """Written aside, then renamed over `path`: a kill never leaves half a file."""
     try:
-        torch.save(payload, tmp_path)
-        os.replace(tmp_path, path)
+        save(payload, f"{path}.tmp")
+        os.replace(f"{path}.tmp", path)
     except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
-        if os.path.lexists(tmp_path):
-            os.remove(tmp_path)
+        if os.path.lexists(f"{path}.tmp"):
+            os.remove(f"{path}.tmp")
         fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
              f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
 
@@ -380,29 +335,24 @@ if __name__ == "__main__":
         if checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch and os.path.exists(summary_path):
             print(json.load(open(summary_path))["line"])  # the run is complete: nothing is missing
             sys.exit(0)
-    for field in dataclasses.fields(args):
-        value = getattr(args, field.name)
+    positive = ["total_timesteps", "learning_rate", "max_grad_norm", "update_epochs", "n_eval_episodes", "checkpoint_minutes",
+                "temperature", "q_temperature", "student_width"]
+    for name, value in vars(args).items():
         if isinstance(value, float) and not np.isfinite(value):
-            fail(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
-    for name, valid, rule in [("total_timesteps", args.total_timesteps > 0, "positive"), ("seed", args.seed >= 0, "0 or more"),
-                              ("learning_rate", args.learning_rate > 0, "positive"), ("max_grad_norm", args.max_grad_norm > 0, "positive"),
-                              ("update_epochs", args.update_epochs > 0, "positive"), ("n_eval_episodes", args.n_eval_episodes > 0, "positive"),
-                              ("checkpoint_minutes", args.checkpoint_minutes > 0, "positive")]:
-        if not valid:
-            fail(f"--{name.replace('_', '-')} must be {rule}, got {getattr(args, name)}")
-    if min(args.temperature, args.q_temperature, args.student_width) <= 0:
-        fail("--temperature, --q-temperature and --student-width must be positive")
+            fail(f"--{name.replace('_', '-')} must be a finite number, got {value}")
+        if (name in positive and value <= 0) or (name == "seed" and value < 0):
+            fail(f"--{name.replace('_', '-')} must be {'0 or more' if name == 'seed' else 'positive'}, got {value}")
     batch_size = args.num_envs * args.num_steps
     if args.num_envs <= 0 or args.num_steps <= 0 or args.num_minibatches <= 0 or batch_size % args.num_minibatches:
         fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
-    # Memory, said up front rather than swapped for hours (as measured for ppo_atari.py: ~550 MB of Python and torch,
-    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update).
-    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
+    # Memory, said up front rather than swapped for hours: as measured for ppo_atari.py, ~550 MB of Python and torch,
+    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update.
     need = 550e6 + args.num_envs * 1.5 * 2**20 + batch_size * 4 * 84 * 84 + minibatch_size * 310e3
-    if "MemAvailable" in meminfo and need > int(meminfo["MemAvailable"].split()[0]) * 1024:
+    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []  # Linux's MemAvailable only
+    if "MemAvailable:" in meminfo and need > int(meminfo[meminfo.index("MemAvailable:") + 1]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
     envs = AtariWrapperVectorEnv(args.env_id, args.num_envs)  # validates --env-id first
@@ -419,13 +369,11 @@ if __name__ == "__main__":
     teacher = teacher.to(device, memory_format=torch.channels_last)
     # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
     teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
-    with open(teacher_path, "rb") as f:  # which exact file taught this student
-        teacher_sha256 = hashlib.sha256(f.read()).hexdigest()
-    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, "sha256": teacher_sha256}
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source,  # which exact file taught this student
+                      "sha256": hashlib.sha256(open(teacher_path, "rb").read()).hexdigest()}
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
-    student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256))
-    student = student.to(device, memory_format=torch.channels_last)
+    student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256)).to(device, memory_format=torch.channels_last)
     optimizer = optim.Adam(student.parameters(), lr=args.learning_rate, eps=1e-5)
     student_params, teacher_params = count_parameters(student), count_parameters(teacher)
     kind = "policy logits" if teacher_kind == "policy_logits" else f"Q-values, tau {args.q_temperature}"
@@ -434,13 +382,14 @@ if __name__ == "__main__":
 
     run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if checkpoint else os.path.join(args.runs_dir, run_name)
+    last_pt = os.path.join(run_dir, "last.pt")
+    resume_hint = f"resume with: python {Args.exp_name}.py --resume {last_pt}"
     try:  # a read-only disk: one line now, not a traceback at the first checkpoint
         os.makedirs(run_dir, exist_ok=True)
         tempfile.TemporaryFile(dir=run_dir).close()
     except OSError as e:
         fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
-    global_step = 0
-    recent_returns = collections.deque(maxlen=20)
+    global_step, recent_returns = 0, collections.deque(maxlen=20)
     if checkpoint:
         student.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -452,10 +401,17 @@ if __name__ == "__main__":
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
     def save_last():
-        """last.pt, atomically, after the TensorBoard events up to it (a resumed run's curves have no gap)."""
+        """last.pt: the student in ppo_atari.py's checkpoint format (eval_teacher.py scores it) and all that --resume needs,
+        saved after the TensorBoard events up to it (a resumed run's curves have no gap)."""
         global last_saved, saved_step
         writer.flush()
-        save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, recent_returns, teacher_record)
+        save_atomically(last_pt, {
+            "format_version": CHECKPOINT_FORMAT_VERSION, "script": os.path.basename(__file__), "env_id": args.env_id,
+            "architecture": student.architecture, "num_actions": num_actions, "obs_shape": [4, 84, 84], "global_step": global_step,
+            "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None, "args": vars(args),
+            "teacher": teacher_record, "state_dict": student.state_dict(), "optimizer": optimizer.state_dict(),
+            "run_name": run_name, "recent_returns": [float(r) for r in recent_returns], "torch_rng_state": torch.get_rng_state(),
+        })
         last_saved, saved_step = time.time(), global_step
 
     last_saved, saved_step = time.time(), global_step if checkpoint else None
@@ -545,7 +501,7 @@ if __name__ == "__main__":
     envs.close()
     save_last()
     if stop_requested:
-        print(f"interrupted at step {global_step}; resume with: python {Args.exp_name}.py --resume {os.path.join(run_dir, 'last.pt')}")
+        print(f"interrupted at step {global_step}; {resume_hint}")
         sys.exit(0)
 
     # Final evaluation of the student, against the teacher's score (evaluated now if unknown). A stop here
@@ -555,8 +511,7 @@ if __name__ == "__main__":
         teacher_scores = evaluate(teacher, args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
         teacher_score = None if teacher_scores is None else float(teacher_scores.mean())
     if stop_requested:
-        print(f"interrupted during the closing evaluation (training is complete); resume with: python {Args.exp_name}.py "
-              f"--resume {os.path.join(run_dir, 'last.pt')}")
+        print(f"interrupted during the closing evaluation (training is complete); {resume_hint}")
         sys.exit(0)
     writer.add_scalar("charts/eval_student_score", student_scores.mean(), global_step)
     writer.add_scalar("charts/eval_teacher_score", teacher_score, global_step)
@@ -564,14 +519,9 @@ if __name__ == "__main__":
     ratio = student_scores.mean() / teacher_score if teacher_score else float("nan")
     line = (f"student {student_scores.mean():.1f} +- {student_scores.std():.1f} | teacher {teacher_score:.1f} | "
             f"student/teacher {ratio:.0%} | parameters {student_params:,}/{teacher_params:,} = "
-            f"{student_params / teacher_params:.0%} | {global_step} steps | saved {os.path.join(run_dir, 'last.pt')}")
+            f"{student_params / teacher_params:.0%} | {global_step} steps | saved {last_pt}")
     # summary.json marks the run complete (benchmark/ skips it); --resume of a complete run prints `line` again.
     summary = {"line": line, "student_scores": student_scores.tolist(), "teacher_score": teacher_score, "global_step": global_step,
                "eval_seed": EVAL_SEED, "eval_greedy": args.eval_greedy, "teacher": teacher_record}
-    try:
-        with open(os.path.join(run_dir, "summary.json.tmp"), "w") as f:
-            json.dump(summary, f)
-        os.replace(os.path.join(run_dir, "summary.json.tmp"), os.path.join(run_dir, "summary.json"))
-    except OSError as e:
-        fail(f"could not write {run_dir}/summary.json ({e.strerror}); the run is saved: free some space, then --resume it")
+    save_atomically(os.path.join(run_dir, "summary.json"), summary, save=lambda obj, path: pathlib.Path(path).write_text(json.dumps(obj)))
     print(line)

@@ -138,7 +138,7 @@ BAD_INPUTS = [
     (["--total-timesteps", -5], "--total-timesteps must be positive"),
     (["--num-minibatches", 7], "must split into --num-minibatches 7"),
     (["--teacher", os.path.join(ROOT, "teachers")], "is a directory; pass one policy file in it"),
-    (["--q-temperature", 0], "--q-temperature and --student-width must be positive"),
+    (["--q-temperature", 0], "--q-temperature must be positive"),
 ]
 BAD_INPUT_IDS = ["missing_teacher", "unshipped_game", "teacher_of_another_game", "unknown_env", "negative_steps", "indivisible_batch",
                  "teacher_is_a_directory", "zero_q_temperature"]
