@@ -34,6 +34,7 @@ import tyro
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from eval_teacher import evaluate, ledger_score  # the closing evaluation is eval_teacher.py's: the same games, the same ledger
 from policy_files import read_policy_file  # this project's, SB3's, RL Zoo's and CleanRL's files
 
 gym.register_envs(ale_py)
@@ -330,47 +331,6 @@ def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float)
             teacher.actor.weight /= q_temperature
             teacher.actor.bias /= q_temperature
     return teacher.requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
-
-
-def ledger_score(path: str, greedy: bool) -> Optional[float]:
-    """The newest eval_teacher.py score of this checkpoint (same mode) in runs/eval_ledger.csv, if any."""
-    ledger = os.path.join("runs", "eval_ledger.csv")
-    if not os.path.exists(ledger):
-        return None
-    with open(ledger, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
-        rows = [r for r in csv.DictReader(f) if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
-                and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
-                and r["contract"] == AtariWrapperVectorEnv.contract]
-    return float(rows[-1]["mean"]) if rows else None
-
-
-def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()):
-    """Whole-game scores, one game per environment (as eval_teacher.py); None if a stop was requested."""
-    envs = AtariWrapperVectorEnv(env_id, n_episodes)
-    obs, info = envs.reset(seed=seed)
-    scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
-    last_frame_number = info["episode_frame_number"].copy()
-    last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    while not finished.all():
-        if stop_requested:
-            envs.close()
-            return None
-        with torch.inference_mode():
-            logits = policy(torch.from_numpy(obs).to(device))
-            action = logits.argmax(dim=1) if greedy else torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
-        obs, reward, terminated, _, info = envs.step(action.cpu().numpy())
-        scores += np.where(finished, 0.0, reward)
-        finished |= info["episode_frame_number"] < last_frame_number
-        last_frame_number = info["episode_frame_number"].copy()
-        # A stuck policy plays on to the frame limit (30 min of play per game): say so, once per game.
-        last_event_frame = np.where((reward != 0) | terminated, last_frame_number, last_event_frame)
-        for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= 18_000)):
-            print(f"warning: evaluation game {i + 1} has gone {last_frame_number[i] - last_event_frame[i]:,} frames without a "
-                  f"reward or a lost life; it plays on to the frame limit", file=sys.stderr)
-            reported[i] = True
-    envs.close()
-    return scores
 
 
 def save_atomically(path, payload, save=torch.save):
@@ -670,9 +630,11 @@ if __name__ == "__main__":
 
     # Final evaluation of the student, against the teacher's score (evaluated now if unknown). A stop here
     # leaves the trained student saved: --resume then plays the evaluation only.
-    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+    student_scores, _ = evaluate(student.eval(), args.env_id, args.n_eval_episodes, args.eval_greedy, EVAL_SEED, device,
+                                 stop_requested=stop_requested)
     if teacher_score is None and student_scores is not None:
-        teacher_scores = evaluate(teacher, args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+        teacher_scores, _ = evaluate(teacher, args.env_id, args.n_eval_episodes, args.eval_greedy, EVAL_SEED, device,
+                                     stop_requested=stop_requested)
         teacher_score = None if teacher_scores is None else float(teacher_scores.mean())
     if stop_requested:
         print(f"interrupted during the closing evaluation (training is complete); {resume_hint}")

@@ -231,9 +231,10 @@ STUCK_FRAMES = 18_000  # 5 minutes of play at 60 frames per second
 MIN_FRAMES = 400  # shorter frame limits cut every game during its forced start, which then never ends
 
 
-def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None):
+def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None, stop_requested=()):
     """Play `n_episodes` whole games, one per environment (taking the first games to finish
-    would favour short games) -> their unclipped scores, and which games the frame limit cut short.
+    would favour short games) -> their unclipped scores, and which games the frame limit cut short;
+    (None, None) as soon as `stop_requested` (a list a signal handler appends to) is not empty.
 
     A policy that stops playing (Breakout's ball never served, say) runs to the frame limit, 30 minutes
     of play per game: a game that goes STUCK_FRAMES frames with no reward and no lost life is reported
@@ -247,6 +248,10 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, 
     generator = torch.Generator(device=device).manual_seed(seed)
     progress = tqdm(total=n_episodes, unit="game", leave=False, dynamic_ncols=True, disable=None)  # no bar in logs
     while not finished.all():
+        if stop_requested:
+            progress.close()
+            envs.close()
+            return None, None
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
             if greedy:
@@ -269,7 +274,7 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, 
         for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= STUCK_FRAMES)):
             tqdm.write(f"warning: game {i + 1} of {n_episodes} has played {last_frame_number[i]:,} frames, the last "
                        f"{last_frame_number[i] - last_event_frame[i]:,} without a reward or a lost life; it plays on to "
-                       f"the {envs.max_frames:,}-frame limit (--max-frames lowers it)", file=sys.stderr)
+                       f"the {envs.max_frames:,}-frame limit (eval_teacher.py's --max-frames lowers it)", file=sys.stderr)
             reported[i] = True
         progress.update(int(finished.sum()) - progress.n)
         progress.set_postfix(frames=f"{last_frame_number[~finished].max() if not finished.all() else 0:,}", refresh=False)
@@ -351,6 +356,17 @@ def ledger_header(ledger_path):
     if not os.access(ledger_path, os.W_OK):
         fail(f"the ledger {ledger_path!r} is not writable; pass a --ledger you can write")
     return header
+
+
+def ledger_score(path: str, greedy: bool, ledger_path: str = Args.ledger) -> Optional[float]:
+    """The newest score of this checkpoint in the ledger, played in the same mode under our contract, if any."""
+    if not os.path.exists(ledger_path):
+        return None
+    with open(ledger_path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
+        rows = [r for r in csv.DictReader(f) if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
+                and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
+                and r["contract"] == AtariWrapperVectorEnv.contract]
+    return float(rows[-1]["mean"]) if rows else None
 
 
 def append_to_ledger(ledger_path, rows):

@@ -1,6 +1,7 @@
 """Specification of distill.py, and of what all three distill scripts share."""
 
 import csv
+import importlib
 import os
 import signal
 import subprocess
@@ -96,6 +97,12 @@ def test_learning_is_reward_free_zeroed_rewards_give_bit_identical_students(scri
     assert real["recent_returns"] != zeroed["recent_returns"] or not real["recent_returns"]  # the wrapper did act
     for name, tensor in real["state_dict"].items():
         assert torch.equal(tensor, zeroed["state_dict"][name]), name
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_the_closing_evaluation_and_the_teachers_ledger_score_are_eval_teacher_pys(script):
+    module = importlib.import_module(script[: -len(".py")])
+    assert module.evaluate is eval_teacher.evaluate and module.ledger_score is eval_teacher.ledger_score
 
 
 def test_the_saved_student_can_be_scored_by_eval_teacher(tmp_path):
