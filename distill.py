@@ -6,7 +6,6 @@ import collections
 import csv
 import dataclasses
 import difflib
-import hashlib
 import json
 import os
 import pathlib
@@ -34,7 +33,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from eval_teacher import evaluate, ledger_score  # the closing evaluation is eval_teacher.py's: the same games, the same ledger
-from policy_files import read_policy_file  # this project's, SB3's, RL Zoo's and CleanRL's files
+from policy_files import file_provenance, read_policy_file, teacher_env_id  # this project's, SB3's, RL Zoo's, CleanRL's, the Hub's
 
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
@@ -53,10 +52,12 @@ class Args:
     """if toggled, `torch.backends.cudnn.deterministic=True`"""
     cuda: bool = True
     """use CUDA when it is available"""
-    env_id: str = "MsPacmanNoFrameskip-v4"
-    """any Atari id gymnasium + ale-py know; the teacher must have been trained on it"""
+    env_id: Optional[str] = None
+    """any Atari id gymnasium + ale-py know; the teacher must have been trained on it (default: the game an hf:
+    teacher's repo name says, else MsPacmanNoFrameskip-v4)"""
     teacher: str = "best"
-    """a shipped level (best, good, medium, bad) or a teacher file: ppo_atari.py's .pt, an SB3 / RL Zoo zip, a CleanRL .cleanrl_model"""
+    """a shipped level (best, good, medium, bad), a teacher file (ppo_atari.py's .pt, an SB3 / RL Zoo zip, a CleanRL
+    .cleanrl_model) or one on the Hugging Face Hub, hf:ORG/REPO[/FILE][@REVISION] (e.g. hf:sb3/ppo-QbertNoFrameskip-v4)"""
     total_timesteps: int = 1_000_000
     """total student steps over all environments (frames = 4x)"""
     learning_rate: float = 1e-3
@@ -315,6 +316,7 @@ if __name__ == "__main__":
     if "MemAvailable:" in meminfo and need > int(meminfo[meminfo.index("MemAvailable:") + 1]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
+    args.env_id = teacher_env_id(args.teacher, args.env_id) or "MsPacmanNoFrameskip-v4"
     envs = AtariWrapperVectorEnv(args.env_id, args.num_envs)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
     teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
@@ -329,8 +331,8 @@ if __name__ == "__main__":
     teacher = teacher.to(device, memory_format=torch.channels_last)
     # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
     teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
-    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source,  # which exact file taught this student
-                      "sha256": hashlib.sha256(open(teacher_path, "rb").read()).hexdigest()}
+    # Which exact file taught this student: its sha256 (and for an hf: teacher the repo, commit and file).
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256)).to(device, memory_format=torch.channels_last)

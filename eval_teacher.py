@@ -2,11 +2,13 @@
 
 Takes checkpoints of this project (ppo_atari.py teachers, distill*.py students), stable-baselines3 /
 RL-Zoo PPO, A2C and DQN `CnnPolicy` .zip files (the seed project's teachers were SB3 PPO zips) and
-CleanRL's dqn_atari.py `.cleanrl_model` files, as paths, directories or globs. Each is played for
+CleanRL's dqn_atari.py `.cleanrl_model` files, as paths, directories, globs or Hugging Face Hub names
+(`hf:sb3/ppo-QbertNoFrameskip-v4`, `hf:ORG/REPO/FILE`, `@REVISION`: downloaded once). Each is played for
 `--n-eval-episodes` whole games (all lives) on the preprocessing SB3, RL Zoo and CleanRL train on
 (AtariWrapperVectorEnv: SB3's AtariWrapper, FIRE after every lost life; rewards unclipped), greedy by
 default. A table sorted by score is printed and one row per checkpoint is appended to the ledger,
-which the distill scripts read as the teacher's reference score (rows of the same contract only).
+which the distill scripts read as the teacher's reference score (rows of the same contract only), with the
+sha256 of the file scored (and the commit of a Hub teacher): a score names its exact policy.
 
 Every file is read by policy_files.py, the one place that knows the foreign formats: nothing is
 unpickled (`weights_only=True`), so no file can run code.
@@ -32,7 +34,7 @@ import torch.nn as nn
 import tyro
 from tqdm import tqdm
 
-from policy_files import read_policy_file  # this project's, SB3's, RL Zoo's and CleanRL's files
+from policy_files import file_provenance, read_policy_file  # this project's, SB3's, RL Zoo's, CleanRL's, the Hub's
 
 gym.register_envs(ale_py)
 
@@ -40,9 +42,11 @@ gym.register_envs(ale_py)
 @dataclass
 class Args:
     checkpoints: tyro.conf.Positional[tuple[str, ...]]
-    """policy files (.pt of this project, SB3 PPO/A2C/DQN .zip, CleanRL .cleanrl_model), directories of them, or globs"""
+    """policy files (.pt of this project, SB3 PPO/A2C/DQN .zip, CleanRL .cleanrl_model), directories of them, globs,
+    or Hugging Face Hub names: hf:ORG/REPO[/FILE][@REVISION]"""
     env_id: Optional[str] = None
-    """game to play; defaults to each checkpoint's own (required for SB3 and CleanRL files, which do not record it)"""
+    """game to play; defaults to each checkpoint's own (required for local SB3 and CleanRL files, which do not record
+    it; a Hub teacher's comes from its repo's name)"""
     n_eval_episodes: int = 10
     """whole games per checkpoint"""
     greedy: bool = True
@@ -312,7 +316,9 @@ def play_frames(policy, env_id, num_envs=8, steps=64, seed=0):
 def expand_paths(patterns):
     paths = []
     for pattern in patterns:
-        if os.path.isdir(pattern):
+        if pattern.startswith("hf:"):  # a Hub name: policy_files.py resolves it
+            paths.append(pattern)
+        elif os.path.isdir(pattern):
             paths += sorted(sum((glob.glob(os.path.join(pattern, f"*.{ext}")) for ext in ("pt", "zip", "cleanrl_model")), []))
         elif any(ch in pattern for ch in "*?["):
             matches = sorted(glob.glob(pattern))
@@ -327,9 +333,10 @@ def expand_paths(patterns):
 
 
 # `contract`: the preprocessing the score was measured under (empty in rows older than the column: those
-# were played by ale_py's batched env, which pressed FIRE only at a game's start).
+# were played by ale_py's batched env, which pressed FIRE only at a game's start). `sha256`: of the file scored;
+# `hub_commit`: the commit an hf: name resolved to (both empty in older rows).
 LEDGER_FIELDS = ["checkpoint", "env_id", "steps", "mean", "std", "episodes", "greedy", "date",
-                 "contract", "frame_limit", "games_cut"]
+                 "contract", "frame_limit", "games_cut", "sha256", "hub_commit"]
 OLDEST_LEDGER_FIELDS = 8  # the first ledgers had the columns up to `date`
 
 
@@ -337,8 +344,8 @@ def ledger_header(ledger_path):
     """Check, before any game is played, that --ledger can take our rows -> its header (None: a new file).
 
     The ledger is a user's data: it is only ever appended to. A header we wrote (or an older one, a prefix of
-    ours, from before a column existed; or ours with a user's extra columns; a spreadsheet's UTF-8 BOM) is
-    accepted; any other file is left as it is and refused."""
+    ours, from before a column existed; either with a user's extra columns after it; all our columns in another
+    order; a spreadsheet's UTF-8 BOM) is accepted; any other file is left as it is and refused."""
     if os.path.isdir(ledger_path):
         fail(f"--ledger {ledger_path!r} is a directory; pass a .csv file path, e.g. {os.path.join(ledger_path, 'eval_ledger.csv')}")
     if not os.path.isfile(ledger_path) or os.path.getsize(ledger_path) == 0:
@@ -350,7 +357,8 @@ def ledger_header(ledger_path):
         return None
     with open(ledger_path, newline="", encoding="utf-8-sig") as f:
         header = next(csv.reader(f), [])
-    if not (OLDEST_LEDGER_FIELDS <= len(header) and header == LEDGER_FIELDS[: len(header)]) and not set(LEDGER_FIELDS) <= set(header):
+    ours_first = len(os.path.commonprefix([header, LEDGER_FIELDS]))  # how many of our columns it starts with
+    if ours_first < OLDEST_LEDGER_FIELDS and not set(LEDGER_FIELDS) <= set(header):
         fail(f"--ledger {ledger_path!r} is not an eval_teacher.py ledger (its header starts {','.join(header[:3])!r}); "
              f"it was left as it is: pass another --ledger")
     if not os.access(ledger_path, os.W_OK):
@@ -371,20 +379,21 @@ def ledger_score(path: str, greedy: bool, ledger_path: str = Args.ledger) -> Opt
 
 def append_to_ledger(ledger_path, rows):
     """Append-only: earlier rows are never changed, so an interrupted run loses nothing. A ledger from before a
-    column existed first gets the new header, its rows and bytes otherwise kept, in one atomic rewrite; a
-    user's extra columns are kept (left empty in our rows)."""
+    column existed first gets the new columns at the end of its header, its rows and bytes otherwise kept, in one
+    atomic rewrite; a user's extra columns are kept (left empty in our rows)."""
     header = ledger_header(ledger_path)
-    if header is not None and len(header) < len(LEDGER_FIELDS) and header == LEDGER_FIELDS[: len(header)]:  # older
+    missing = [field for field in LEDGER_FIELDS if header is not None and field not in header]
+    if missing:  # an older ledger
         with open(ledger_path, "rb") as f:
             bom = f.read(3) == b"\xef\xbb\xbf"  # a spreadsheet's "CSV UTF-8": kept as it was
         with open(ledger_path, newline="", encoding="utf-8-sig") as f:
             old_rows = list(csv.DictReader(f))
         with open(f"{ledger_path}.tmp", "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=LEDGER_FIELDS)
+            writer = csv.DictWriter(f, fieldnames=header + missing)
             writer.writeheader()
             writer.writerows(old_rows)
         os.replace(f"{ledger_path}.tmp", ledger_path)
-        header = LEDGER_FIELDS
+        header = header + missing
     try:
         os.makedirs(os.path.dirname(ledger_path) or ".", exist_ok=True)
         with open(ledger_path, "a", newline="") as f:
@@ -430,7 +439,8 @@ if __name__ == "__main__":
                      "mean": round(float(scores.mean()), 2), "std": round(float(scores.std()), 2),
                      "episodes": args.n_eval_episodes, "greedy": args.greedy,
                      "date": datetime.date.today().isoformat(), "contract": AtariWrapperVectorEnv.contract,
-                     "frame_limit": frame_limit, "games_cut": int(cut.sum())})
+                     "frame_limit": frame_limit, "games_cut": int(cut.sum()),
+                     **{k: v for k, v in file_provenance(path).items() if k in LEDGER_FIELDS}})  # sha256, hub_commit
         cut_note = f" ({cut.sum()} cut short by the {frame_limit:,}-frame limit, scored as they stood)" if cut.any() else ""
         video_note = f"; game 1 ({scores[0]:.0f} points) recorded in {video_path}" if video_path else ""
         print(f"{path}: {scores.mean():.1f} +- {scores.std():.1f} over {args.n_eval_episodes} games{cut_note}{video_note}", flush=True)

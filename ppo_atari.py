@@ -1,24 +1,7 @@
-"""PPO teacher for Atari (Schulman et al. 2017, arXiv 1707.06347), CleanRL-style, in one file.
+"""PPO teacher for Atari (Schulman et al. 2017, arXiv 1707.06347): CleanRL's ppo_atari.py recipe in one file.
 
-This script trains the *teacher* that every distill*.py script learns from, and defines the
-checkpoint format they all read. The algorithm and its hyperparameters are CleanRL's ppo_atari.py
-(the "37 implementation details" of Huang et al. 2022); what differs is plumbing:
-
-* Vector env: SB3's AtariWrapper preprocessing (no-op reset, max-and-skip 4, 84x84 grey, the 4-frame
-  stack zeroed at each episode start, FIRE after every lost life), played by ale_py's C++ emulator,
-  one single-game `AtariVectorEnv` per env (AtariWrapperVectorEnv below; docs/preprocessing.md).
-  ale_py's own episode handling is switched off (`episodic_life`, `life_loss_info` and
-  `use_fire_reset` all False): its `episodic_life=True` would *reset the whole game* on a life loss,
-  and its fire reset happens only at a game's start. A lost life is `terminated` here (the value
-  bootstrap is cut, as SB3's EpisodicLifeEnv does) but the game goes on. Autoreset is SAME_STEP, not
-  gymnasium's default NEXT_STEP (a dead reset step after each episode end): the observation returned
-  with `terminated | truncated` is already the next episode's first, as CleanRL's loop assumes.
-* Rewards come back unclipped; we clip them with sign() for training only, so the logged
-  `charts/episodic_return` is the true score of a whole game (all lives).
-* Checkpoints: a ladder (100k, 200k, 500k, 1M, 2M, 5M, ...) of single files, each a dict of
-  tensors and plain Python values, written atomically and read with `torch.load(weights_only=True)`
-  so a checkpoint can never execute code. They include the optimizer, so `--resume` continues
-  a run exactly: global step, learning-rate schedule, TensorBoard logs.
+It trains the teachers the distill*.py scripts learn from, in the checkpoint format they all read. The plumbing around
+the algorithm has its pages: docs/preprocessing.md (the environment), docs/teachers.md (checkpoints, --resume, shipping).
 """
 
 import collections
@@ -51,6 +34,7 @@ from tqdm import tqdm
 
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
+OBS_SHAPE = (4, 84, 84)  # a stack of the last 4 grey 84x84 frames, as AtariWrapperVectorEnv returns it
 
 
 @dataclass
@@ -104,13 +88,10 @@ class Args:
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
     checkpoint_minutes: float = 10.0
-    """minutes of training between saves of `last.pt` (~20 MB with the optimizer): a run killed without warning loses
-    at most this much"""
+    """minutes between saves of `last.pt` (~20 MB): a run killed without warning loses at most this much"""
     resume: Optional[str] = None
-    """continue from a checkpoint: a runs/ checkpoint of this script continues exactly (optimizer, RNG, curves, in its
-    own folder); a shipped rung (teachers/<game>/<level>.pt: weights and step only) continues in a new folder with
-    Adam's moments rebuilt. Hyperparameters come from the checkpoint; --total-timesteps, --num-envs,
-    --num-minibatches and --runs-dir given explicitly replace its own (the schedule follows the global step)"""
+    """a checkpoint to continue: a runs/ one exactly, in its folder; a shipped rung in a new folder (docs/teachers.md).
+    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches and --runs-dir given here replace them"""
 
 
 def fail(message: str) -> None:
@@ -286,16 +267,13 @@ def compute_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda
     delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_{t+1}) - V(s_t)
     A_t     = delta_t + gamma * lambda * (1 - done_{t+1}) * A_{t+1}
     `dones[t]` says s_t began a new episode, so the bootstrap from t into t+1 is cut by dones[t+1]."""
-    num_steps = rewards.shape[0]
+    next_non_terminal = 1.0 - torch.cat([dones[1:], next_done.reshape(1, -1)])  # 1 - done_{t+1}
+    next_values = torch.cat([values[1:], next_value.reshape(1, -1)])  # V(s_{t+1})
     advantages = torch.zeros_like(rewards)
     last_gae = 0
-    for t in reversed(range(num_steps)):
-        if t == num_steps - 1:
-            next_non_terminal, next_values = 1.0 - next_done, next_value
-        else:
-            next_non_terminal, next_values = 1.0 - dones[t + 1], values[t + 1]
-        delta = rewards[t] + gamma * next_values * next_non_terminal - values[t]
-        advantages[t] = last_gae = delta + gamma * gae_lambda * next_non_terminal * last_gae
+    for t in reversed(range(len(rewards))):
+        delta = rewards[t] + gamma * next_values[t] * next_non_terminal[t] - values[t]
+        advantages[t] = last_gae = delta + gamma * gae_lambda * next_non_terminal[t] * last_gae
     return advantages, advantages + values
 
 
@@ -312,24 +290,15 @@ def ladder_steps(save_steps, total_timesteps):
     return [s for s in rungs if s < total_timesteps]
 
 
-def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iteration, recent_returns):
-    """One file = network + metadata (+ optimizer, to resume). Temp file + rename: a crash or a
-    second Ctrl-C mid-write can never leave a half-written checkpoint under the final name."""
+def save_checkpoint(path, agent, optimizer, args, run_name, global_step, recent_returns):
+    """Network, metadata and what --resume needs, in one file written atomically (temp file + rename, docs/teachers.md)."""
     payload = {
-        "format_version": CHECKPOINT_FORMAT_VERSION,
-        "architecture": agent.architecture,
-        "env_id": args.env_id,
-        "num_actions": int(agent.actor.out_features),
-        "obs_shape": [4, 84, 84],
-        "global_step": global_step,
+        "format_version": CHECKPOINT_FORMAT_VERSION, "architecture": agent.architecture, "env_id": args.env_id,
+        "num_actions": int(agent.actor.out_features), "obs_shape": list(OBS_SHAPE), "global_step": global_step,
         "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
         "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
-        "state_dict": agent.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "iteration": iteration,
-        "run_name": run_name,
-        "recent_returns": [float(r) for r in recent_returns],
-        "torch_rng_state": torch.get_rng_state(),
+        "state_dict": agent.state_dict(), "optimizer": optimizer.state_dict(), "run_name": run_name,
+        "recent_returns": [float(r) for r in recent_returns], "torch_rng_state": torch.get_rng_state(),
     }
     tmp_path = f"{path}.tmp"
     try:
@@ -343,7 +312,7 @@ def save_checkpoint(path, agent, optimizer, args, run_name, global_step, iterati
 
 
 def load_checkpoint(path):
-    """Load and validate a checkpoint of this project; any problem is one clear line."""
+    """Load a ppo_atari.py checkpoint (a runs/ one or a shipped rung) to resume; any problem is one clear line."""
     if not os.path.isfile(path):
         fail(f"checkpoint {path!r} does not exist; pass the path of a .pt file written by ppo_atari.py")
     try:
@@ -353,53 +322,48 @@ def load_checkpoint(path):
         fail(f"{path!r} is not a readable checkpoint ({reason}); re-save it with ppo_atari.py")
     if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         fail(f"{path!r} is not a curious-distill checkpoint (format {CHECKPOINT_FORMAT_VERSION}); use one written by ppo_atari.py")
+    if "args" not in checkpoint:
+        fail(f"{path!r} records no training arguments, so it is not a ppo_atari.py checkpoint; resume one of those")
+    if "teacher" in checkpoint or set(checkpoint["args"]) - {f.name for f in dataclasses.fields(Args)}:  # a distill*.py student
+        fail(f"{path!r} is not a ppo_atari.py checkpoint but a student of {checkpoint['args'].get('exp_name', 'another script')}.py "
+             f"(it records a teacher or flags ppo_atari.py lacks); resume it with the script that wrote it")
     return checkpoint
 
 
 if __name__ == "__main__":
     args = tyro.cli(Args)
-    checkpoint = None
-    if args.resume:
-        checkpoint = load_checkpoint(args.resume)
-        if "args" not in checkpoint:
-            fail(f"{args.resume!r} records no training arguments, so it is not a ppo_atari.py checkpoint; resume one of those")
-        if "teacher" in checkpoint or set(checkpoint["args"]) - {f.name for f in dataclasses.fields(Args)}:  # a distill*.py student
-            fail(f"{args.resume!r} is not a ppo_atari.py checkpoint but a student of {checkpoint['args'].get('exp_name', 'another script')}.py "
-                 f"(it records a teacher or flags ppo_atari.py lacks); resume it with the script that wrote it")
-        # Hyperparameters come from the run being resumed; the few that may change are taken where given.
-        saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
+    checkpoint = load_checkpoint(args.resume) if args.resume else None
+    if checkpoint:  # hyperparameters come from the run being resumed; the few that may change are taken where given
         given = lambda name: any(a.split("=")[0] in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
         changed = {k: getattr(args, k) for k in ("total_timesteps", "num_envs", "num_minibatches", "runs_dir") if given(k)}
+        saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
         args = dataclasses.replace(Args(**saved_args), resume=args.resume, cuda=args.cuda, **changed)
-    # A shipped rung holds weights and a step, no optimizer: continuing it starts a new run folder, and the first
-    # update runs at learning rate 0 to fill Adam's moments with real gradients (fresh moments would make the
-    # first steps lr-sized in every weight, sign(g) * lr, about 10x a settled Adam step).
+    # A shipped rung holds no optimizer: it continues in a new folder, and its first update, at learning rate 0, only fills
+    # Adam's moments (fresh ones would make the first steps sign(g) * lr in every weight, ~10x a settled Adam step).
     from_rung = checkpoint is not None and "optimizer" not in checkpoint
+    exact_resume = checkpoint is not None and not from_rung
     # Every flag, before any work: NaN and inf fail every comparison below, so a non-finite value is refused by name.
     for name, valid, rule in [
         ("seed", args.seed >= 0, "0 or more"),
-        *[(name, getattr(args, name.replace("-", "_")) > 0, "positive")
-          for name in ("total-timesteps", "num-envs", "num-steps", "num-minibatches", "update-epochs")],
-        ("save-steps", all(s > 0 for s in args.save_steps), "positive agent steps (e.g. 100000 200000)"),
-        ("learning-rate", 0 < args.learning_rate < math.inf, "positive and finite (CleanRL: 2.5e-4)"),
-        ("gamma", 0 < args.gamma <= 1, "in (0, 1] (CleanRL: 0.99)"),
-        ("gae-lambda", 0 <= args.gae_lambda <= 1, "in [0, 1] (CleanRL: 0.95)"),
-        ("clip-coef", 0 < args.clip_coef < math.inf, "positive and finite (CleanRL: 0.1)"),
-        ("max-grad-norm", 0 < args.max_grad_norm < math.inf, "positive and finite (CleanRL: 0.5)"),
-        ("ent-coef", 0 <= args.ent_coef < math.inf, "finite and 0 or more (CleanRL: 0.01)"),
-        ("vf-coef", 0 <= args.vf_coef < math.inf, "finite and 0 or more (CleanRL: 0.5)"),
-        ("target-kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
-        ("checkpoint-minutes", 0 < args.checkpoint_minutes < math.inf, "positive and finite"),
+        *[(n, getattr(args, n) > 0, "positive")
+          for n in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")],
+        ("save_steps", all(s > 0 for s in args.save_steps), "positive agent steps (e.g. 100000 200000)"),
+        *[(n, 0 < getattr(args, n) < math.inf, f"positive and finite (default {getattr(Args, n)})")
+          for n in ("learning_rate", "clip_coef", "max_grad_norm", "checkpoint_minutes")],
+        *[(n, 0 <= getattr(args, n) < math.inf, f"finite and 0 or more (default {getattr(Args, n)})")
+          for n in ("ent_coef", "vf_coef")],
+        ("gamma", 0 < args.gamma <= 1, f"in (0, 1] (default {Args.gamma})"),
+        ("gae_lambda", 0 <= args.gae_lambda <= 1, f"in [0, 1] (default {Args.gae_lambda})"),
+        ("target_kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
     ]:
         if not valid:
-            fail(f"--{name} must be {rule}, got {getattr(args, name.replace('-', '_'))}")
+            fail(f"--{name.replace('_', '-')} must be {rule}, got {getattr(args, name)}")
     batch_size = args.num_envs * args.num_steps
     if batch_size % args.num_minibatches:
         fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
-    exact_resume = checkpoint is not None and not from_rung
     run_name = checkpoint["run_name"] if exact_resume else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     # A resumed run carries on in the folder its checkpoint lives in (moved or not).
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
@@ -409,7 +373,7 @@ if __name__ == "__main__":
     # activations and gradients), the last two on the GPU if any; against Linux's MemAvailable (skipped elsewhere).
     meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
     free_memory = int(meminfo["MemAvailable"].split()[0]) * 1024 if "MemAvailable" in meminfo else math.inf
-    on_gpu, batch_bytes = device.type == "cuda", batch_size * 4 * 84 * 84 + minibatch_size * 310e3
+    on_gpu, batch_bytes = device.type == "cuda", batch_size * math.prod(OBS_SHAPE) + minibatch_size * 310e3
     for where, need, free in [("memory", 550e6 + args.num_envs * 1.5 * 2**20 + (0 if on_gpu else batch_bytes), free_memory),
                               ("GPU memory", batch_bytes if on_gpu else 0, torch.cuda.mem_get_info(device)[0] if on_gpu else 0)]:
         if need > free:
@@ -430,8 +394,9 @@ if __name__ == "__main__":
     num_actions = int(envs.single_action_space.n)
     agent = Agent(num_actions).to(device, memory_format=torch.channels_last)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
-    start_iteration, global_step = 1, 0
     recent_returns = collections.deque(maxlen=20)
+    global_step = checkpoint["global_step"] if checkpoint else 0
+    start_iteration = global_step // batch_size + 1  # an iteration is a batch: this holds after --num-envs changes too
     if checkpoint:
         if checkpoint["env_id"] != args.env_id or checkpoint["num_actions"] != num_actions:
             fail(f"{args.resume!r} was trained on {checkpoint['env_id']}; resume it without changing --env-id")
@@ -439,8 +404,6 @@ if __name__ == "__main__":
         if not all(v.isfinite().all() for v in state.values()):
             fail(f"{args.resume!r} holds non-finite (NaN or inf) weights, from a diverged run; resume an earlier checkpoint")
         untrained = agent.load_state_dict(state, strict=exact_resume).missing_keys  # rungs shipped before the critic was
-        global_step = checkpoint["global_step"]
-        start_iteration = global_step // batch_size + 1
         if exact_resume:
             optimizer.load_state_dict(checkpoint["optimizer"])
             recent_returns.extend(checkpoint["recent_returns"])
@@ -448,7 +411,6 @@ if __name__ == "__main__":
         else:
             print(f"continuing the rung {args.resume} from step {global_step:,} in {run_dir}; Adam's moments are rebuilt "
                   f"by its first update, at learning rate 0" + ("; the value head starts untrained (not shipped with the rung)" if untrained else ""))
-    rebuild_moments = from_rung
     # purge_step drops events a crashed run logged after its last checkpoint, so curves stay clean.
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if exact_resume else None)
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
@@ -456,19 +418,18 @@ if __name__ == "__main__":
     saved = [args.resume] if args.resume else []  # the checkpoints this run stands on, latest last
     last_saved = time.time()  # of last.pt, also every --checkpoint-minutes
 
-    def checkpoint_to(name, iteration):
+    def checkpoint_to(name):
         writer.flush()  # the curves up to a checkpoint are on disk with it: a resumed run's have no gap
         saved.append(os.path.join(run_dir, name))
-        save_checkpoint(saved[-1], agent, optimizer, args, run_name, global_step, iteration, recent_returns)
+        save_checkpoint(saved[-1], agent, optimizer, args, run_name, global_step, recent_returns)
 
-    # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
-    stop_requested = []
+    stop_requested = []  # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop_requested.append(signum))
 
     # Rollout storage. Observations stay uint8 (4x smaller; the network divides by 255), flat over
     # (step, env) and channels_last, so the 16 minibatch passes of the update need no layout copy.
-    obs = torch.zeros((batch_size, 4, 84, 84), dtype=torch.uint8, device=device).contiguous(memory_format=torch.channels_last)
+    obs = torch.zeros((batch_size, *OBS_SHAPE), dtype=torch.uint8, device=device).contiguous(memory_format=torch.channels_last)
     actions = torch.zeros((args.num_steps, args.num_envs), dtype=torch.long, device=device)
     logprobs, rewards, dones, values = (torch.zeros((args.num_steps, args.num_envs), device=device) for _ in range(4))
 
@@ -479,14 +440,14 @@ if __name__ == "__main__":
     # (a life loss is `terminated` but keeps counting; only a real reset restarts it).
     game_return, game_length = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
     last_frame_number = info["episode_frame_number"].copy()
-    games_finished = 0
+    env0_games = 0  # games env 0 finished: they number its videos
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
     for iteration in range(start_iteration, num_iterations + 1):
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1.0) / num_iterations) * args.learning_rate
-        if rebuild_moments:
+        if from_rung and iteration == start_iteration:
             optimizer.param_groups[0]["lr"] = 0.0  # this update only fills Adam's moments (see from_rung)
 
         for step in range(args.num_steps):
@@ -504,11 +465,11 @@ if __name__ == "__main__":
             next_done = torch.from_numpy(np.logical_or(terminations, truncations)).to(device, torch.float32)
 
             game_return, game_length = game_return + reward, game_length + 1
-            recording = is_recorded_game(games_finished + 1)
-            if args.capture_video and not recording and not info["episode_frame_number"][0] < last_frame_number[0]:
-                envs.colour_frames.clear()  # keep only the screens of recorded games
             new_game = info["episode_frame_number"] < last_frame_number
             last_frame_number = info["episode_frame_number"].copy()
+            recording = is_recorded_game(env0_games + 1)
+            if args.capture_video and not recording and not new_game[0]:
+                envs.colour_frames.clear()  # keep only the screens of recorded games
             for i in np.flatnonzero(new_game):
                 recent_returns.append(game_return[i])
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
@@ -518,13 +479,13 @@ if __name__ == "__main__":
                         os.makedirs(os.path.join(run_dir, "videos"), exist_ok=True)
                         import cv2  # only needed for --capture-video
 
-                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{games_finished + 1}.mp4"),
+                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{env0_games + 1}.mp4"),
                                                 cv2.VideoWriter_fourcc(*"mp4v"), 15, (160, 210))  # 15/s: real time
                         for frame in envs.colour_frames[:frames_before]:
                             video.write(frame[:, :, ::-1])  # RGB -> OpenCV's BGR
                         video.release()
                     del envs.colour_frames[:frames_before]  # what is left starts the next game
-                    games_finished += 1
+                    env0_games += 1
                 game_return[i], game_length[i] = 0.0, 0
 
         # Bootstrap the value of the state after the rollout and compute advantages.
@@ -535,7 +496,8 @@ if __name__ == "__main__":
         b_obs, b_logprobs, b_actions = obs, logprobs.reshape(-1), actions.reshape(-1)
         b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values.reshape(-1)
 
-        # PPO update: clipped surrogate, clipped value loss, entropy bonus.
+        # PPO update, per minibatch: loss = -min(r A, clip(r, 1 - eps, 1 + eps) A) + vf_coef * max((V - R)^2, (V_clip - R)^2) / 2
+        # - ent_coef * H, with r = pi(a|s) / pi_old(a|s), eps = clip_coef, and V_clip = V_old + clip(V - V_old, -eps, eps).
         clipfracs = []
         for epoch in range(args.update_epochs):
             b_inds = torch.randperm(batch_size, device=device)
@@ -577,8 +539,6 @@ if __name__ == "__main__":
             if args.target_kl is not None and approx_kl > args.target_kl:
                 break
 
-        rebuild_moments = False
-
         # Diagnostics, once per iteration: the only host syncs of the update. The weights' sum is finite exactly when
         # every weight is, so a diverged run stops here, before it can overwrite a good checkpoint.
         v, pg, ent, old_kl, kl, clipfrac, weights = torch.stack([v_loss, pg_loss, entropy_loss, old_approx_kl, approx_kl,
@@ -598,19 +558,17 @@ if __name__ == "__main__":
         progress.set_postfix(SPS=sps, ret=f"{np.mean(recent_returns):.1f}" if recent_returns else "-")
 
         while pending_rungs and global_step >= pending_rungs[0]:
-            checkpoint_to(f"step_{pending_rungs.pop(0)}.pt", iteration)
-        if not stop_requested and time.time() - last_saved >= 60 * args.checkpoint_minutes:
-            checkpoint_to("last.pt", iteration)
-            last_saved = time.time()
+            checkpoint_to(f"step_{pending_rungs.pop(0)}.pt")
         if stop_requested:
-            checkpoint_to("last.pt", iteration)
-            progress.close()
-            print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {os.path.join(run_dir, 'last.pt')}")
             break
-    else:
-        checkpoint_to("last.pt", num_iterations)
-        progress.close()
-        print(f"saved {os.path.join(run_dir, 'last.pt')} (step {global_step}, recent return {np.mean(recent_returns) if recent_returns else float('nan'):.1f})")
+        if time.time() - last_saved >= 60 * args.checkpoint_minutes:
+            checkpoint_to("last.pt")
+            last_saved = time.time()
+    checkpoint_to("last.pt")  # at the end, or on SIGINT/SIGTERM
+    progress.close()
+    recent_return = np.mean(recent_returns) if recent_returns else float("nan")
+    print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {saved[-1]}" if stop_requested
+          else f"saved {saved[-1]} (step {global_step}, recent return {recent_return:.1f})")
 
     envs.close()
     writer.close()

@@ -138,8 +138,8 @@ def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
 
 
 def grid(tiers, levels):
-    """The runs of `tiers` with the shipped `levels` ({game: [level, ...]}), seed-major within a tier so that a
-    partial tier is balanced across its cells."""
+    """The runs of `tiers` with the shipped `levels` ({game: [level, ...]}), seed-major within a tier (and across the
+    sweep tiers) so that a partial tier is balanced across its cells."""
     specs = []
     for tier in tiers:
         if tier == "smoke":  # two tiny runs: a check of the machinery, not a result
@@ -163,7 +163,10 @@ def grid(tiers, levels):
                                   for width in (0.5, 0.25)]
                     else:
                         specs += [Spec(tier, game, level, name, seed + 1, steps, script) for name, script in SCRIPTS.items()]
-    return specs
+    # The sweeps answer together (is curiosity strong enough, which of uncertainty's roles costs): seed-major across
+    # them, so that a partial sweep has as many seeds in every cell of every sweep. (Python's sort is stable.)
+    sweeps = sorted((s for s in specs if s.tier in SWEEPS), key=lambda s: s.seed)
+    return [s for s in specs if s.tier not in SWEEPS] + sweeps
 
 
 def fail(message):

@@ -527,6 +527,13 @@ def learning_auc(result, points=40):
     return float(np.nanmean(curve)) / teacher_score(result) if np.isfinite(curve).any() else float("nan")
 
 
+def game_length(runs):
+    """The acting student's frames per game (last quarter of the run), over the runs that logged it: '-' if none did."""
+    lengths = [final_scalar(r, "charts/episodic_length") for r in runs]
+    lengths = [x for x in lengths if np.isfinite(x)]
+    return f"{np.mean(lengths):,.0f}" + (f" ({len(lengths)})" if 0 < len(lengths) < len(runs) else "") if lengths else "-"
+
+
 # The setting of each sweep that the 100k tier ran: {tier: (that variant, its value)}. distill.py is the sweeps' common zero.
 SWEEP_DEFAULTS = {"curiosity_dose": ("distill_rnd", "0.1"), "uncertainty_roles": ("distill_rnd_uncertainty", "0.5"),
                   "rnd_published": ("distill_rnd", "50")}
@@ -560,8 +567,10 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
     lines = [f"## {SWEEP_TITLES[tier]}", "",
              f"Tier {tier}, 100,000 steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the 100k tier's runs of the same "
              "cell and teacher file on the same seeds. Ratio: mean over seeds (95% t-interval); learning: the training games' "
-             "mean return over the run / the teacher's score; agreement and intrinsic reward: the last quarter of the run.", "",
-             f"| game | teacher | {flag} | seeds | ratio | learning | agreement | intrinsic reward |", "|---|---|---|---:|---|---:|---:|---:|"]
+             "mean return over the run / the teacher's score; agreement, intrinsic reward and game length (frames the acting student "
+             "survives per game: how far into the game it gets) over the last quarter of the run; - where the runs predate that curve, (n) where only n of them have it.", "",
+             f"| game | teacher | {flag} | seeds | ratio | learning | agreement | intrinsic reward | game length |",
+             "|---|---|---|---:|---|---:|---:|---:|---:|"]
     comparisons, settings = [], {}
     for key, entries in by_cell.items():
         baseline = entries[0][2]
@@ -573,7 +582,8 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
                 learning_auc, lambda r: final_scalar(r, "charts/teacher_agreement"), lambda r: final_scalar(r, "charts/intrinsic_reward"))]
             setting = "distill.py" if value is None else f"{value}" + (" (default)" if variant == SWEEP_DEFAULTS[tier][0] else "")
             lines.append(f"| {key[0]} | {key[1]} | {setting} | {len(runs)} | {mean:.0%}" + ("" if np.isnan(low) else f" ({low:.0%} to {high:.0%})")
-                         + " | " + " | ".join("-" if np.isnan(x) else f"{x:.2f}" for x in behaviour) + " |")
+                         + " | " + " | ".join("-" if np.isnan(x) else f"{x:.2f}" for x in behaviour)
+                         + f" | {game_length(runs.values())} |")
             matched = [s for s in runs if s in baseline]
             if value is not None and len(matched) >= 2:
                 settings.setdefault(setting, []).append(

@@ -55,6 +55,12 @@ def test_seed_one_of_every_cell_runs_before_any_seed_two():
     assert seeds == sorted(seeds)
 
 
+def test_the_sweeps_run_seed_major_together_so_every_sweep_gets_its_third_seed_before_any_gets_a_fourth():
+    specs = campaign.grid(["curiosity_dose", "uncertainty_roles", "rnd_published"], {game: campaign.LEVELS for game in campaign.GAMES})
+    assert [s.seed for s in specs] == sorted(s.seed for s in specs)
+    assert {s.tier for s in specs if s.seed == 3} == {"curiosity_dose", "uncertainty_roles", "rnd_published"}
+
+
 SPEC = campaign.Spec("100k", "MsPacmanNoFrameskip-v4", "bad", "distill", 1, 100_000, "distill.py")
 
 

@@ -156,6 +156,20 @@ def test_the_sweep_sections_render_from_synthetic_results(tmp_path):
     assert (tmp_path / "curiosity_dose.png").stat().st_size > 10_000
 
 
+def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_where_runs_logged_it(tmp_path):
+    results = [r for r in sweep_campaign() if r["game"] == QBERT]
+    for r in results:
+        if r["variant"] == "curiosity-coef3":  # frames per game: 1,000 early, then 3,000 over the last quarter
+            r["scalars"]["charts/episodic_length"] = [[s, 1000 if s < 80_000 else 3000] for s in range(10_000, 100_001, 10_000)]
+    results[[r["variant"] for r in results].index("curiosity-coef3")]["scalars"].pop("charts/episodic_length")  # one run predates it
+    main_table = campaign_report.cells([r for r in results if r["tier"] == "100k"])
+    sweep = campaign_report.cells([r for r in results if r["tier"] == "curiosity_dose"])
+    lines = campaign_report.sweep_lines("curiosity_dose", sweep, main_table, str(tmp_path))
+    (row_3,) = [line for line in lines if line.startswith(f"| {QBERT} | good | 3 |")]
+    (row_1,) = [line for line in lines if line.startswith(f"| {QBERT} | good | 1 |")]
+    assert row_3.endswith("| 3,000 (2) |") and row_1.endswith("| - |")
+
+
 def test_the_sweep_sections_are_skipped_when_no_sweep_has_run(tmp_path):
     results = [r for r in sweep_campaign() if r["tier"] == "100k" and r["variant"] == "distill"]
     campaign_report.main(results, str(tmp_path))

@@ -63,11 +63,22 @@ def test_resume_continues_the_global_step_and_learning_rate_schedule(tiny_teache
     resumed = ppo_atari.load_checkpoint(str(resumed_dir / "last.pt"))
     original = ppo_atari.load_checkpoint(str(tiny_teacher_run / "last.pt"))
     assert resumed["global_step"] == original["global_step"] == 256
-    assert resumed["iteration"] == original["iteration"] == 4
     # The annealed learning rate of every iteration after the resume equals the uninterrupted run's.
     lr_resumed, lr_original = scalars(resumed_dir, "charts/learning_rate"), scalars(tiny_teacher_run, "charts/learning_rate")
     assert lr_resumed == lr_original and sorted(lr_resumed) == [64, 128, 192, 256]
     assert resumed["optimizer"]["state"][0]["step"] == original["optimizer"]["state"][0]["step"]
+
+
+def test_a_checkpoint_that_records_its_iteration_still_resumes(tiny_teacher_run, tmp_path):
+    # Checkpoints written before the iteration was derived from the global step record it; it is ignored.
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    (run_dir / "last.pt").unlink()
+    checkpoint = torch.load(run_dir / "step_128.pt", weights_only=True)
+    torch.save({**checkpoint, "iteration": 2}, run_dir / "step_128.pt")
+    result = run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt")
+    assert result.returncode == 0, result.stderr
+    assert ppo_atari.load_checkpoint(str(run_dir / "last.pt"))["global_step"] == 256
 
 
 def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
@@ -86,10 +97,10 @@ def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     (["--total-timesteps", "0"], "--total-timesteps must be positive"),
     (["--num-envs", "3", "--num-steps", "5", "--num-minibatches", "4"], "must split into --num-minibatches 4"),
     (["--resume", "no/such/checkpoint.pt"], "does not exist"),
-    (["--learning-rate", "-1"], "--learning-rate must be positive and finite (CleanRL: 2.5e-4), got -1.0"),
-    (["--learning-rate", "nan"], "--learning-rate must be positive and finite (CleanRL: 2.5e-4), got nan"),
-    (["--max-grad-norm", "-1"], "--max-grad-norm must be positive and finite (CleanRL: 0.5), got -1.0"),
-    (["--max-grad-norm", "inf"], "--max-grad-norm must be positive and finite (CleanRL: 0.5), got inf"),
+    (["--learning-rate", "-1"], "--learning-rate must be positive and finite (default 0.00025), got -1.0"),
+    (["--learning-rate", "nan"], "--learning-rate must be positive and finite (default 0.00025), got nan"),
+    (["--max-grad-norm", "-1"], "--max-grad-norm must be positive and finite (default 0.5), got -1.0"),
+    (["--max-grad-norm", "inf"], "--max-grad-norm must be positive and finite (default 0.5), got inf"),
     (["--ent-coef", "nan"], "--ent-coef must be finite and 0 or more"),
     (["--vf-coef", "inf"], "--vf-coef must be finite and 0 or more"),
     (["--gamma", "1.5"], "--gamma must be in (0, 1]"),
@@ -129,7 +140,7 @@ def test_capture_video_writes_the_first_game_of_the_first_env(tmp_path):
 def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tiny_teacher, tmp_path):
     # A rung as teachers/ship_teacher.py writes it: fp16 weights (value head included), step and args, no optimizer.
     rung = torch.load(tiny_teacher, weights_only=True)
-    rung = {k: v for k, v in rung.items() if k not in ("optimizer", "torch_rng_state", "iteration", "run_name", "recent_returns")}
+    rung = {k: v for k, v in rung.items() if k not in ("optimizer", "torch_rng_state", "run_name", "recent_returns")}
     rung["state_dict"] = {k: v.half() for k, v in rung["state_dict"].items()}
     torch.save(rung, tmp_path / "rung.pt")
     result = run_script("ppo_atari.py", "--resume", tmp_path / "rung.pt", "--total-timesteps", 512, "--runs-dir", tmp_path / "runs")
@@ -210,7 +221,7 @@ def test_a_failed_checkpoint_write_removes_its_temp_file(tmp_path, monkeypatch, 
     agent = ppo_atari.Agent(9)
     args = ppo_atari.Args()
     with pytest.raises(SystemExit) as exit_:
-        ppo_atari.save_checkpoint(str(tmp_path / "step_128.pt"), agent, torch.optim.Adam(agent.parameters()), args, "run", 128, 2, [])
+        ppo_atari.save_checkpoint(str(tmp_path / "step_128.pt"), agent, torch.optim.Adam(agent.parameters()), args, "run", 128, [])
     assert exit_.value.code == 2 and not list(tmp_path.iterdir())
     assert capsys.readouterr().err.strip().endswith("(No space left on device); it was not saved; free some space and resume")
 

@@ -17,8 +17,9 @@ from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_li
 
 SCRIPTS = ["distill.py", "distill_rnd.py", "distill_rnd_uncertainty.py"]
 SHORT = ["--num-envs", 4, "--num-steps", 64, "--num-minibatches", 2, "--n-eval-episodes", 1]
-OURS = "checkpoint,env_id,steps,mean,std,episodes,greedy,date,contract,frame_limit,games_cut"
-OLD_ROW = "old.pt,PongNoFrameskip-v4,1,2.0,3.0,4,True,2026-01-01,sb3_atari_wrapper,108000,0"
+BEFORE_SHA256 = "checkpoint,env_id,steps,mean,std,episodes,greedy,date,contract,frame_limit,games_cut"
+OURS = f"{BEFORE_SHA256},sha256,hub_commit"
+OLD_ROW = "old.pt,PongNoFrameskip-v4,1,2.0,3.0,4,True,2026-01-01,sb3_atari_wrapper,108000,0,5e3a,"
 
 
 def score_into(ledger, checkpoint, *extra):
@@ -50,6 +51,18 @@ def test_a_users_extra_column_is_kept_and_left_empty_in_new_rows(tiny_teacher, t
     assert score_into(ledger, tiny_teacher).returncode == 0
     lines = ledger.read_text().splitlines()
     assert lines[:2] == [f"{OURS},note", f"{OLD_ROW},mine"] and lines[2].endswith(",") and len(lines) == 3
+
+
+def test_an_older_ledger_with_a_users_column_gains_the_new_columns_after_it_and_keeps_its_rows(tmp_path):
+    import eval_teacher
+
+    ledger = tmp_path / "ledger.csv"
+    old_row = OLD_ROW.rsplit(",", 2)[0]  # a row from before the sha256 and hub_commit columns
+    ledger.write_text(f"{BEFORE_SHA256},note\n{old_row},mine\n")
+    eval_teacher.append_to_ledger(str(ledger), [{"checkpoint": "new.pt", "sha256": "9f2c", "hub_commit": ""}])
+    lines = ledger.read_text().splitlines()
+    assert lines[:2] == [f"{BEFORE_SHA256},note,sha256,hub_commit", f"{old_row},mine,,"]
+    assert lines[2].startswith("new.pt,") and lines[2].endswith(",,9f2c,") and len(lines) == 3
 
 
 def test_a_ledger_that_is_a_directory_is_refused_before_any_game(tiny_teacher, tmp_path):
