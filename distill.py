@@ -1,23 +1,6 @@
-"""Reward-free policy distillation (Rusu et al. 2016, arXiv 1511.06295), student-driven.
-
-A small student CNN learns a frozen PPO teacher's policy by *playing the game itself* and asking
-the teacher, at every state it visits, what the teacher would do:
-
-    1. the student acts (samples its own policy) in `num_envs` games for `num_steps` steps;
-    2. the teacher labels every visited state with its action distribution, in one batched,
-       gradient-free pass;
-    3. the student minimises, over a few epochs of minibatches,
-           L_distill = E_s [ KL( softmax(z_T(s) / T) || softmax(z_S(s)) ) ]
-       where z_T, z_S are the teacher's and student's logits and T the temperature.
-
-Acting on its own policy (rather than replaying the teacher's trajectories) puts the student in
-the states that *its* mistakes lead to, which is what it must learn to recover from (Czarnecki
-et al. 2019, "Distilling Policy Distillation", arXiv 1902.02186). The environment reward is never
-used for learning, only logged: the student could learn this way in a game without a score.
-
-The variants distill_rnd.py and distill_rnd_uncertainty.py are copies of this file with one idea
-added each; `diff distill.py distill_rnd.py` shows exactly that idea.
-"""
+"""Reward-free policy distillation (Rusu et al. 2016, arXiv 1511.06295), driven by the student: it plays, the frozen teacher
+labels every state it visits, and the student minimises L = E_s[ KL( softmax(z_T(s) / T) || softmax(z_S(s)) ) ] over them
+(z_T, z_S: the teacher's and student's logits). The score is only logged, never learned from. Method: docs/method.md."""
 
 import collections
 import csv
@@ -25,6 +8,7 @@ import dataclasses
 import difflib
 import json
 import os
+import pathlib
 import random
 import signal
 import sys
@@ -48,12 +32,14 @@ import tyro
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from eval_teacher import evaluate, ledger_score  # the closing evaluation is eval_teacher.py's: the same games, the same ledger
 from policy_files import file_provenance, read_policy_file, teacher_env_id  # this project's, SB3's, RL Zoo's, CleanRL's, the Hub's
 
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
 TEACHERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "teachers")
 EVAL_SEED = 12345  # eval_teacher.py's game seeds: the closing ratio compares the games the teacher's score comes from
+RETIRED_FLAGS = {"teacher_action_prob": 0.0, "anneal_curiosity": False}  # removed after commit 8f9d819; their defaults
 
 
 @dataclass
@@ -70,9 +56,8 @@ class Args:
     """any Atari id gymnasium + ale-py know; the teacher must have been trained on it (default: the game an hf:
     teacher's repo name says, else MsPacmanNoFrameskip-v4)"""
     teacher: str = "best"
-    """a shipped level (best, good, medium, bad) or a teacher file: a .pt of ppo_atari.py, an SB3 / RL Zoo
-    PPO, A2C or DQN zip, a CleanRL dqn_atari.py .cleanrl_model; or one on the Hugging Face Hub, hf:ORG/REPO[/FILE][@REVISION]
-    (e.g. hf:sb3/ppo-QbertNoFrameskip-v4)"""
+    """a shipped level (best, good, medium, bad), a teacher file (ppo_atari.py's .pt, an SB3 / RL Zoo zip, a CleanRL
+    .cleanrl_model) or one on the Hugging Face Hub, hf:ORG/REPO[/FILE][@REVISION] (e.g. hf:sb3/ppo-QbertNoFrameskip-v4)"""
     total_timesteps: int = 1_000_000
     """total student steps over all environments (frames = 4x)"""
     learning_rate: float = 1e-3
@@ -93,13 +78,10 @@ class Args:
     """temperature tau of a Q-value (DQN) teacher, p_T = softmax(Q / tau): Rusu et al. 2016's best, 0.01"""
     student_width: float = 1.0
     """scales the student's channels and hidden units (1.0: conv 16-32-32, fc 256)"""
-    teacher_action_prob: float = 0.0
-    """fraction of steps on which the teacher acts instead (DAgger-style), annealed linearly to 0"""
     n_eval_episodes: int = 10
     """whole games played by the final student (compared with the teacher's score in the same mode)"""
     eval_greedy: bool = False
-    """evaluate by argmax instead of sampling. Sampling is the default: the student learns the teacher's
-    distribution, and weak Atari policies played greedily often loop forever on the same score"""
+    """evaluate by argmax, not by sampling the distribution the student learnt (weak policies played greedily often loop forever)"""
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (the student and TensorBoard events) is written"""
     resume: Optional[str] = None
@@ -127,54 +109,29 @@ def ale_settings(env_id: str) -> dict:
         fail(f"unknown --env-id {env_id!r}: {hint}")
     if spec.entry_point != "ale_py.env:AtariEnv" or spec.kwargs.get("obs_type", "rgb") != "rgb":
         fail(f"--env-id {env_id!r} is not an image-based Atari game; use e.g. BreakoutNoFrameskip-v4")
-    return dict(
-        game=spec.kwargs["game"],
-        repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
-        max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000),
-    )
+    return dict(game=spec.kwargs["game"], repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
+                max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000))
 
 
 class AtariWrapperVectorEnv:
-    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
-    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
-
-    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
-    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
-    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
-    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
-    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
-    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
-    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
-    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
-    drops them from training, its Monitor counts them in the score; they are almost always 0).
-
-    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
-    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
-    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
-    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
+    """SB3's `AtariWrapper` + `VecFrameStack`, the preprocessing SB3, RL Zoo and CleanRL teachers are trained on, played by
+    ale_py's C++ emulator (one single-game env per game, all stepped in parallel), rewards unclipped. A lost life or a game
+    over is `terminated` (truncated at the frame limit); the next episode's first observation comes in the same step, its
+    stack zero-padded, after the steps SB3 forces (a no-op after a lost life, then FIRE and action 2 in games with FIRE),
+    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
-                 colour_video: bool = False):
+    def __init__(self, env_id: str, num_envs: int):
         settings = ale_settings(env_id)
-        if max_frames:
-            settings["max_num_frames_per_episode"] = max_frames
-        self.max_frames = settings["max_num_frames_per_episode"]
         self.games = [
             ale_py.vector_env.AtariVectorEnv(
                 num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=84, img_width=84, grayscale=True,
-                noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+                noop_max=30, use_fire_reset=False, episodic_life=False, life_loss_info=False,
                 reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
             for _ in range(num_envs)
         ]
-        self.colour_twin = ale_py.vector_env.AtariVectorEnv(
-            num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=210, img_width=160, grayscale=False,
-            noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
-            reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings) if colour_video else None
-        self.colour_frames = []  # game 0's screens since the last reset(), with colour_video
         self.num_envs = num_envs
         self.single_action_space = self.games[0].single_action_space
         has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
@@ -183,7 +140,6 @@ class AtariWrapperVectorEnv:
         self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
         self.lives = np.zeros(num_envs, dtype=np.int64)
         self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
-        self.reset(seed=seed)
 
     def reset(self, seed: Optional[int] = None):
         """New games (game i seeded with seed + i), each started as FireResetEnv does."""
@@ -191,8 +147,6 @@ class AtariWrapperVectorEnv:
         for i, game in enumerate(self.games):
             obs, info = game.reset(seed=None if seed is None else seed + i)
             frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
-        if self.colour_twin:
-            self.colour_frames = [self.colour_twin.reset(seed=None if seed is None else seed)[0][0, -1]]
         forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
         self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
         self.stack[:] = 0
@@ -215,13 +169,9 @@ class AtariWrapperVectorEnv:
         a round that ends a life or a game queues that game's forced steps."""
         while pending:
             for i, actions in pending.items():
-                if i == 0 and self.colour_twin:
-                    self.colour_twin.ale.send(actions[:1], [1.0])
                 self.games[i].ale.send([actions.pop(0)], [1.0])
             for i in list(pending):
                 obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
-                if i == 0 and self.colour_twin:
-                    self.colour_frames.append(self.colour_twin.ale.recv()[0][0, -1])
                 lives = info["lives"][0]
                 life_lost = 0 < lives < self.lives[i]
                 if game_over[0] or time_limit[0]:
@@ -236,7 +186,7 @@ class AtariWrapperVectorEnv:
                     del pending[i]
 
     def close(self):
-        for game in self.games + ([self.colour_twin] if self.colour_twin else []):
+        for game in self.games:
             game.close()
 
 
@@ -255,15 +205,10 @@ class PolicyCNN(nn.Module):
         c1, c2, c3 = channels
         self.architecture = {"name": "nature_cnn", "channels": list(channels), "hidden": hidden}
         self.network = nn.Sequential(
-            layer_init(nn.Conv2d(4, c1, 8, stride=4)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(c1, c2, 4, stride=2)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(c2, c3, 3, stride=1)),
-            nn.ReLU(),
-            nn.Flatten(),
-            layer_init(nn.Linear(c3 * 7 * 7, hidden)),
-            nn.ReLU(),
+            layer_init(nn.Conv2d(4, c1, 8, stride=4)), nn.ReLU(),
+            layer_init(nn.Conv2d(c1, c2, 4, stride=2)), nn.ReLU(),
+            layer_init(nn.Conv2d(c2, c3, 3, stride=1)), nn.ReLU(), nn.Flatten(),
+            layer_init(nn.Linear(c3 * 7 * 7, hidden)), nn.ReLU(),
         )
         self.actor = layer_init(nn.Linear(hidden, num_actions), std=0.01)
 
@@ -314,75 +259,14 @@ def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float)
     return teacher.requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
 
 
-def ledger_score(path: str, greedy: bool) -> Optional[float]:
-    """The newest eval_teacher.py score of this checkpoint (same mode) in runs/eval_ledger.csv, if any."""
-    ledger = os.path.join("runs", "eval_ledger.csv")
-    if not os.path.exists(ledger):
-        return None
-    with open(ledger, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
-        rows = list(csv.DictReader(f))
-    rows = [r for r in rows if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
-            and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
-            and r["contract"] == AtariWrapperVectorEnv.contract]
-    return float(rows[-1]["mean"]) if rows else None
-
-
-def evaluate(policy, env_id, n_episodes, seed, device, greedy, stop_requested=()):
-    """Whole-game scores, one game per environment (as eval_teacher.py); None if a stop was requested."""
-    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed)
-    obs, info = envs.reset(seed=seed)
-    scores, finished = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
-    last_frame_number = info["episode_frame_number"].copy()
-    last_event_frame, reported = last_frame_number.copy(), np.zeros(n_episodes, dtype=bool)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    while not finished.all():
-        if stop_requested:
-            envs.close()
-            return None
-        with torch.inference_mode():
-            logits = policy(torch.from_numpy(obs).to(device))
-            action = logits.argmax(dim=1) if greedy else torch.multinomial(logits.softmax(dim=1), 1, generator=generator).squeeze(1)
-        obs, reward, terminated, _, info = envs.step(action.cpu().numpy())
-        scores += np.where(finished, 0.0, reward)
-        finished |= info["episode_frame_number"] < last_frame_number
-        last_frame_number = info["episode_frame_number"].copy()
-        # A stuck policy plays on to the frame limit (30 min of play per game): say so, once per game.
-        last_event_frame = np.where((reward != 0) | terminated, last_frame_number, last_event_frame)
-        for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= 18_000)):
-            print(f"warning: evaluation game {i + 1} has gone {last_frame_number[i] - last_event_frame[i]:,} frames without a "
-                  f"reward or a lost life; it plays on to the {envs.max_frames:,}-frame limit", file=sys.stderr)
-            reported[i] = True
-    envs.close()
-    return scores
-
-
-def save_checkpoint(path, student, optimizer, args, run_name, global_step, iteration, recent_returns, teacher):
-    """The student in ppo_atari.py's checkpoint format (eval_teacher.py scores it), written atomically."""
-    payload = {
-        "format_version": CHECKPOINT_FORMAT_VERSION,
-        "script": os.path.basename(__file__),
-        "architecture": student.architecture,
-        "env_id": args.env_id,
-        "num_actions": int(student.actor.out_features),
-        "obs_shape": [4, 84, 84],
-        "global_step": global_step,
-        "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
-        "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
-        "teacher": teacher,  # path, kind (policy_logits or q_values) and source format of the teacher
-        "state_dict": student.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "iteration": iteration,
-        "run_name": run_name,
-        "recent_returns": [float(r) for r in recent_returns],
-        "torch_rng_state": torch.get_rng_state(),
-    }
-    tmp_path = f"{path}.tmp"
+def save_atomically(path, payload, save=torch.save):
+    """Written aside, then renamed over `path`: a kill never leaves half a file."""
     try:
-        torch.save(payload, tmp_path)
-        os.replace(tmp_path, path)
+        save(payload, f"{path}.tmp")
+        os.replace(f"{path}.tmp", path)
     except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
-        if os.path.lexists(tmp_path):
-            os.remove(tmp_path)
+        if os.path.lexists(f"{path}.tmp"):
+            os.remove(f"{path}.tmp")
         fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
              f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
 
@@ -390,49 +274,50 @@ def save_checkpoint(path, student, optimizer, args, run_name, global_step, itera
 if __name__ == "__main__":
     args = tyro.cli(Args)
     checkpoint = None
-    if args.resume:
+    if args.resume:  # the run continues with the hyperparameters it was started with
         if not os.path.isfile(args.resume):
             fail(f"--resume {args.resume!r} does not exist; pass the last.pt of an earlier run of this script")
         try:
             checkpoint = torch.load(args.resume, map_location="cpu", weights_only=True)
-            assert checkpoint.get("script", checkpoint["args"]["exp_name"] + ".py") == os.path.basename(__file__)
-            args = dataclasses.replace(Args(**checkpoint["args"]), resume=args.resume, cuda=args.cuda)
-            assert "optimizer" in checkpoint
+            saved = dict(checkpoint["args"])
+            retired = {name: saved.pop(name) for name in RETIRED_FLAGS if name in saved}
+            args = dataclasses.replace(Args(**saved), resume=args.resume, cuda=args.cuda)
+            ours = checkpoint.get("script", saved["exp_name"] + ".py") == os.path.basename(__file__) and "optimizer" in checkpoint
         except Exception:
+            ours = False
+        if not ours:
             fail(f"--resume {args.resume!r} is not a checkpoint of {os.path.basename(__file__)}; pass the last.pt it wrote")
+        for name, value in retired.items():
+            if value != RETIRED_FLAGS[name]:
+                fail(f"{args.resume!r} was trained with --{name.replace('_', '-')} {value}, a retired flag; continue it with the "
+                     f"last version that had it: git checkout 8f9d819 -- {os.path.basename(__file__)}")
         summary_path = os.path.join(os.path.dirname(os.path.abspath(args.resume)), "summary.json")
         batch = args.num_envs * args.num_steps
-        trained = checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch
-        if trained and os.path.exists(summary_path):  # the run is complete: nothing is missing
-            print(json.load(open(summary_path))["line"])
+        if checkpoint["global_step"] >= max(1, args.total_timesteps // batch) * batch and os.path.exists(summary_path):
+            print(json.load(open(summary_path))["line"])  # the run is complete: nothing is missing
             sys.exit(0)
-    for field in dataclasses.fields(args):
-        value = getattr(args, field.name)
+    positive = ["total_timesteps", "learning_rate", "max_grad_norm", "update_epochs", "n_eval_episodes", "checkpoint_minutes",
+                "temperature", "q_temperature", "student_width"]
+    for name, value in vars(args).items():
         if isinstance(value, float) and not np.isfinite(value):
-            fail(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
-    for name, valid, rule in [("total_timesteps", args.total_timesteps > 0, "positive"), ("seed", args.seed >= 0, "0 or more"),
-                              ("learning_rate", args.learning_rate > 0, "positive"), ("max_grad_norm", args.max_grad_norm > 0, "positive"),
-                              ("update_epochs", args.update_epochs > 0, "positive"), ("n_eval_episodes", args.n_eval_episodes > 0, "positive"),
-                              ("checkpoint_minutes", args.checkpoint_minutes > 0, "positive")]:
-        if not valid:
-            fail(f"--{name.replace('_', '-')} must be {rule}, got {getattr(args, name)}")
-    if min(args.temperature, args.q_temperature, args.student_width) <= 0 or not 0 <= args.teacher_action_prob <= 1:
-        fail("--temperature, --q-temperature and --student-width must be positive and --teacher-action-prob in [0, 1]")
+            fail(f"--{name.replace('_', '-')} must be a finite number, got {value}")
+        if (name in positive and value <= 0) or (name == "seed" and value < 0):
+            fail(f"--{name.replace('_', '-')} must be {'0 or more' if name == 'seed' else 'positive'}, got {value}")
     batch_size = args.num_envs * args.num_steps
     if args.num_envs <= 0 or args.num_steps <= 0 or args.num_minibatches <= 0 or batch_size % args.num_minibatches:
         fail(f"the batch (--num-envs {args.num_envs} x --num-steps {args.num_steps} = {batch_size}) must split "
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
-    # Memory, said up front rather than swapped for hours (as measured for ppo_atari.py: ~550 MB of Python and torch,
-    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update).
-    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
+    # Memory, said up front rather than swapped for hours: as measured for ppo_atari.py, ~550 MB of Python and torch,
+    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update.
     need = 550e6 + args.num_envs * 1.5 * 2**20 + batch_size * 4 * 84 * 84 + minibatch_size * 310e3
-    if "MemAvailable" in meminfo and need > int(meminfo["MemAvailable"].split()[0]) * 1024:
+    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []  # Linux's MemAvailable only
+    if "MemAvailable:" in meminfo and need > int(meminfo[meminfo.index("MemAvailable:") + 1]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
     args.env_id = teacher_env_id(args.teacher, args.env_id) or "MsPacmanNoFrameskip-v4"
-    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs)  # validates --env-id first
     num_actions = int(envs.single_action_space.n)
     teacher_path, teacher_score = resolve_teacher(args.teacher, args.env_id, args.eval_greedy)
 
@@ -450,8 +335,7 @@ if __name__ == "__main__":
     teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
-    student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256))
-    student = student.to(device, memory_format=torch.channels_last)
+    student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256)).to(device, memory_format=torch.channels_last)
     optimizer = optim.Adam(student.parameters(), lr=args.learning_rate, eps=1e-5)
     student_params, teacher_params = count_parameters(student), count_parameters(teacher)
     kind = "policy logits" if teacher_kind == "policy_logits" else f"Q-values, tau {args.q_temperature}"
@@ -460,17 +344,18 @@ if __name__ == "__main__":
 
     run_name = checkpoint["run_name"] if checkpoint else f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{int(time.time())}"
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if checkpoint else os.path.join(args.runs_dir, run_name)
+    last_pt = os.path.join(run_dir, "last.pt")
+    resume_hint = f"resume with: python {Args.exp_name}.py --resume {last_pt}"
     try:  # a read-only disk: one line now, not a traceback at the first checkpoint
         os.makedirs(run_dir, exist_ok=True)
         tempfile.TemporaryFile(dir=run_dir).close()
     except OSError as e:
         fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
-    start_iteration, global_step = 1, 0
-    recent_returns = collections.deque(maxlen=20)
+    global_step, recent_returns = 0, collections.deque(maxlen=20)
     if checkpoint:
         student.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        start_iteration, global_step = checkpoint["iteration"] + 1, checkpoint["global_step"]
+        global_step = checkpoint["global_step"]
         recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
@@ -478,10 +363,17 @@ if __name__ == "__main__":
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
     def save_last():
-        """last.pt, atomically, after the TensorBoard events up to it (a resumed run's curves have no gap)."""
+        """last.pt: the student in ppo_atari.py's checkpoint format (eval_teacher.py scores it) and all that --resume needs,
+        saved after the TensorBoard events up to it (a resumed run's curves have no gap)."""
         global last_saved, saved_step
         writer.flush()
-        save_checkpoint(os.path.join(run_dir, "last.pt"), student, optimizer, args, run_name, global_step, iteration, recent_returns, teacher_record)
+        save_atomically(last_pt, {
+            "format_version": CHECKPOINT_FORMAT_VERSION, "script": os.path.basename(__file__), "env_id": args.env_id,
+            "architecture": student.architecture, "num_actions": num_actions, "obs_shape": [4, 84, 84], "global_step": global_step,
+            "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None, "args": vars(args),
+            "teacher": teacher_record, "state_dict": student.state_dict(), "optimizer": optimizer.state_dict(),
+            "run_name": run_name, "recent_returns": [float(r) for r in recent_returns], "torch_rng_state": torch.get_rng_state(),
+        })
         last_saved, saved_step = time.time(), global_step
 
     last_saved, saved_step = time.time(), global_step if checkpoint else None
@@ -503,10 +395,7 @@ if __name__ == "__main__":
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
-    iteration = start_iteration - 1  # a resumed run whose training is complete goes straight to its evaluation
-    for iteration in range(start_iteration, num_iterations + 1):
-        # DAgger-style mixing, annealed: p_teacher(t) = teacher_action_prob * (1 - t / T_total).
-        teacher_acts_prob = args.teacher_action_prob * (1.0 - global_step / args.total_timesteps)
+    for iteration in range(global_step // batch_size + 1, num_iterations + 1):  # a resumed run goes on after its last one
         for step in range(args.num_steps):
             global_step += args.num_envs
             rows = slice(step * args.num_envs, (step + 1) * args.num_envs)
@@ -516,9 +405,6 @@ if __name__ == "__main__":
                 # Gumbel-max: argmax(z + g), g = -log(Exp(1)), is an exact sample of softmax(z), cheaper than Categorical.
                 action = (logits - torch.empty_like(logits).exponential_().log()).argmax(dim=1)
                 student_choices[rows] = logits.argmax(dim=1)
-                if teacher_acts_prob > 0:
-                    teacher_turn = torch.rand(args.num_envs, device=device) < teacher_acts_prob
-                    action = torch.where(teacher_turn, teacher(next_obs).argmax(dim=1), action)
 
             # The reward is only logged, never learned from (see test_distill's reward-free test).
             next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
@@ -559,7 +445,6 @@ if __name__ == "__main__":
         sps = int((global_step - start_step) / (time.time() - start_time))
         writer.add_scalar("losses/distill_kl", distill_loss.item(), global_step)
         writer.add_scalar("charts/teacher_agreement", agreement.item(), global_step)
-        writer.add_scalar("charts/teacher_action_prob", teacher_acts_prob, global_step)
         if teacher_score is not None:
             writer.add_scalar("charts/teacher_score", teacher_score, global_step)
         writer.add_scalar("charts/SPS", sps, global_step)
@@ -578,18 +463,19 @@ if __name__ == "__main__":
     envs.close()
     save_last()
     if stop_requested:
-        print(f"interrupted at step {global_step}; resume with: python {Args.exp_name}.py --resume {os.path.join(run_dir, 'last.pt')}")
+        print(f"interrupted at step {global_step}; {resume_hint}")
         sys.exit(0)
 
     # Final evaluation of the student, against the teacher's score (evaluated now if unknown). A stop here
     # leaves the trained student saved: --resume then plays the evaluation only.
-    student_scores = evaluate(student.eval(), args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+    student_scores, _ = evaluate(student.eval(), args.env_id, args.n_eval_episodes, args.eval_greedy, EVAL_SEED, device,
+                                 stop_requested=stop_requested)
     if teacher_score is None and student_scores is not None:
-        teacher_scores = evaluate(teacher, args.env_id, args.n_eval_episodes, EVAL_SEED, device, args.eval_greedy, stop_requested)
+        teacher_scores, _ = evaluate(teacher, args.env_id, args.n_eval_episodes, args.eval_greedy, EVAL_SEED, device,
+                                     stop_requested=stop_requested)
         teacher_score = None if teacher_scores is None else float(teacher_scores.mean())
     if stop_requested:
-        print(f"interrupted during the closing evaluation (training is complete); resume with: python {Args.exp_name}.py "
-              f"--resume {os.path.join(run_dir, 'last.pt')}")
+        print(f"interrupted during the closing evaluation (training is complete); {resume_hint}")
         sys.exit(0)
     writer.add_scalar("charts/eval_student_score", student_scores.mean(), global_step)
     writer.add_scalar("charts/eval_teacher_score", teacher_score, global_step)
@@ -597,14 +483,9 @@ if __name__ == "__main__":
     ratio = student_scores.mean() / teacher_score if teacher_score else float("nan")
     line = (f"student {student_scores.mean():.1f} +- {student_scores.std():.1f} | teacher {teacher_score:.1f} | "
             f"student/teacher {ratio:.0%} | parameters {student_params:,}/{teacher_params:,} = "
-            f"{student_params / teacher_params:.0%} | {global_step} steps | saved {os.path.join(run_dir, 'last.pt')}")
+            f"{student_params / teacher_params:.0%} | {global_step} steps | saved {last_pt}")
     # summary.json marks the run complete (benchmark/ skips it); --resume of a complete run prints `line` again.
     summary = {"line": line, "student_scores": student_scores.tolist(), "teacher_score": teacher_score, "global_step": global_step,
                "eval_seed": EVAL_SEED, "eval_greedy": args.eval_greedy, "teacher": teacher_record}
-    try:
-        with open(os.path.join(run_dir, "summary.json.tmp"), "w") as f:
-            json.dump(summary, f)
-        os.replace(os.path.join(run_dir, "summary.json.tmp"), os.path.join(run_dir, "summary.json"))
-    except OSError as e:
-        fail(f"could not write {run_dir}/summary.json ({e.strerror}); the run is saved: free some space, then --resume it")
+    save_atomically(os.path.join(run_dir, "summary.json"), summary, save=lambda obj, path: pathlib.Path(path).write_text(json.dumps(obj)))
     print(line)

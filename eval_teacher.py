@@ -93,29 +93,18 @@ def ale_settings(env_id: str) -> dict:
 
 
 class AtariWrapperVectorEnv:
-    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
-    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
-
-    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
-    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
-    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
-    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
-    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
-    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
-    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
-    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
-    drops them from training, its Monitor counts them in the score; they are almost always 0).
-
-    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
-    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
-    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
-    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
+    """SB3's `AtariWrapper` + `VecFrameStack`, the preprocessing SB3, RL Zoo and CleanRL teachers are trained on, played by
+    ale_py's C++ emulator (one single-game env per game, all stepped in parallel), rewards unclipped. A lost life or a game
+    over is `terminated` (truncated at the frame limit); the next episode's first observation comes in the same step, its
+    stack zero-padded, after the steps SB3 forces (a no-op after a lost life, then FIRE and action 2 in games with FIRE),
+    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md.
+    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the screen in colour
+    (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
+    def __init__(self, env_id: str, num_envs: int, *, noop_max: int = 30, max_frames: Optional[int] = None,
                  colour_video: bool = False):
         settings = ale_settings(env_id)
         if max_frames:
@@ -141,7 +130,6 @@ class AtariWrapperVectorEnv:
         self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
         self.lives = np.zeros(num_envs, dtype=np.int64)
         self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
-        self.reset(seed=seed)
 
     def reset(self, seed: Optional[int] = None):
         """New games (game i seeded with seed + i), each started as FireResetEnv does."""
@@ -228,7 +216,7 @@ def load_policy(path: str, env_id: Optional[str], q_temperature: float = 0.01):
     env_id = env_id or checkpoint["env_id"]
     if env_id is None:
         fail(f"{path!r} ({checkpoint['source']}) does not record its game; pass --env-id")
-    num_actions = AtariWrapperVectorEnv(env_id, 1, 0).single_action_space.n
+    num_actions = AtariWrapperVectorEnv(env_id, 1).single_action_space.n
     if checkpoint["num_actions"] != num_actions:
         fail(f"{path!r} has {checkpoint['num_actions']} actions but {env_id} has {num_actions}; pass the --env-id it was trained on")
     if list(checkpoint["obs_shape"]) != [4, 84, 84]:
@@ -247,15 +235,16 @@ STUCK_FRAMES = 18_000  # 5 minutes of play at 60 frames per second
 MIN_FRAMES = 400  # shorter frame limits cut every game during its forced start, which then never ends
 
 
-def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None):
+def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, video_path=None, stop_requested=()):
     """Play `n_episodes` whole games, one per environment (taking the first games to finish
-    would favour short games) -> their unclipped scores, and which games the frame limit cut short.
+    would favour short games) -> their unclipped scores, and which games the frame limit cut short;
+    (None, None) as soon as `stop_requested` (a list a signal handler appends to) is not empty.
 
     A policy that stops playing (Breakout's ball never served, say) runs to the frame limit, 30 minutes
     of play per game: a game that goes STUCK_FRAMES frames with no reward and no lost life is reported
     on stderr, once, so that the wait is never silent. Its score is not changed. With `video_path`, the
     first game is also recorded there in colour: the same game, played again by a colour twin."""
-    envs = AtariWrapperVectorEnv(env_id, n_episodes, seed, max_frames=max_frames, colour_video=video_path is not None)
+    envs = AtariWrapperVectorEnv(env_id, n_episodes, max_frames=max_frames, colour_video=video_path is not None)
     obs, info = envs.reset(seed=seed)
     scores, finished, cut = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool), np.zeros(n_episodes, dtype=bool)
     last_frame_number = info["episode_frame_number"].copy()
@@ -263,6 +252,10 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, 
     generator = torch.Generator(device=device).manual_seed(seed)
     progress = tqdm(total=n_episodes, unit="game", leave=False, dynamic_ncols=True, disable=None)  # no bar in logs
     while not finished.all():
+        if stop_requested:
+            progress.close()
+            envs.close()
+            return None, None
         with torch.inference_mode():
             logits = policy(torch.from_numpy(obs).to(device))
             if greedy:
@@ -285,7 +278,7 @@ def evaluate(policy, env_id, n_episodes, greedy, seed, device, max_frames=None, 
         for i in np.flatnonzero(~finished & ~reported & (last_frame_number - last_event_frame >= STUCK_FRAMES)):
             tqdm.write(f"warning: game {i + 1} of {n_episodes} has played {last_frame_number[i]:,} frames, the last "
                        f"{last_frame_number[i] - last_event_frame[i]:,} without a reward or a lost life; it plays on to "
-                       f"the {envs.max_frames:,}-frame limit (--max-frames lowers it)", file=sys.stderr)
+                       f"the {envs.max_frames:,}-frame limit (eval_teacher.py's --max-frames lowers it)", file=sys.stderr)
             reported[i] = True
         progress.update(int(finished.sum()) - progress.n)
         progress.set_postfix(frames=f"{last_frame_number[~finished].max() if not finished.all() else 0:,}", refresh=False)
@@ -308,7 +301,7 @@ def write_video(path, frames):
 
 def play_frames(policy, env_id, num_envs=8, steps=64, seed=0):
     """Observations from the policy's own (sampled) play: the states where its decisions matter."""
-    envs = AtariWrapperVectorEnv(env_id, num_envs, seed)
+    envs = AtariWrapperVectorEnv(env_id, num_envs)
     obs, _ = envs.reset(seed=seed)
     frames = []
     for _ in range(steps):
@@ -371,6 +364,17 @@ def ledger_header(ledger_path):
     if not os.access(ledger_path, os.W_OK):
         fail(f"the ledger {ledger_path!r} is not writable; pass a --ledger you can write")
     return header
+
+
+def ledger_score(path: str, greedy: bool, ledger_path: str = Args.ledger) -> Optional[float]:
+    """The newest score of this checkpoint in the ledger, played in the same mode under our contract, if any."""
+    if not os.path.exists(ledger_path):
+        return None
+    with open(ledger_path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
+        rows = [r for r in csv.DictReader(f) if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
+                and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
+                and r["contract"] == AtariWrapperVectorEnv.contract]
+    return float(rows[-1]["mean"]) if rows else None
 
 
 def append_to_ledger(ledger_path, rows):

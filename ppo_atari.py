@@ -124,29 +124,18 @@ def ale_settings(env_id: str) -> dict:
 
 
 class AtariWrapperVectorEnv:
-    """SB3's `AtariWrapper` + `VecFrameStack`, the contract SB3, RL Zoo and CleanRL teachers are trained on,
-    played by ale_py's C++ emulator with rewards unclipped (clip them yourself where you train on them).
-
-    Each step repeats the action for 4 frames (max over the last two), and returns 84x84 grey frames in a
-    stack of 4. A lost life (lives drop but stay > 0) or the end of a game is `terminated` (truncated at the
-    frame limit) and starts a new episode with steps no agent chooses: after a lost life SB3's EpisodicLifeEnv
-    takes one no-op step, after a game over the emulator resets with 1-30 no-op frames; then, in games with a
-    FIRE action, FireResetEnv presses FIRE for one step and action 2 for another. Only then is the episode's
-    first observation returned (SAME_STEP autoreset: with the `terminated` flag), its stack zero-padded as
-    VecFrameStack's. A teacher trained this way never learned to serve after a lost life: without these
-    steps it waits until the frame limit. Rewards of forced steps are added to the step's reward (SB3
-    drops them from training, its Monitor counts them in the score; they are almost always 0).
-
-    ale_py's own vector env steps all its games together; only the games that lost a life need the forced
-    steps, so each game gets a one-thread C++ env of its own, and send() to all, then recv() from all,
-    runs them in parallel: ~0.9x the env-only speed of one batched env of all games (docs/throughput.md).
-    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the
-    screen in colour (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
+    """SB3's `AtariWrapper` + `VecFrameStack`, the preprocessing SB3, RL Zoo and CleanRL teachers are trained on, played by
+    ale_py's C++ emulator (one single-game env per game, all stepped in parallel), rewards unclipped. A lost life or a game
+    over is `terminated` (truncated at the frame limit); the next episode's first observation comes in the same step, its
+    stack zero-padded, after the steps SB3 forces (a no-op after a lost life, then FIRE and action 2 in games with FIRE),
+    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md.
+    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the screen in colour
+    (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, seed: int, noop_max: int = 30, max_frames: Optional[int] = None,
+    def __init__(self, env_id: str, num_envs: int, *, noop_max: int = 30, max_frames: Optional[int] = None,
                  colour_video: bool = False):
         settings = ale_settings(env_id)
         if max_frames:
@@ -172,7 +161,6 @@ class AtariWrapperVectorEnv:
         self.stack = np.zeros((num_envs, 4, 84, 84), dtype=np.uint8)
         self.lives = np.zeros(num_envs, dtype=np.int64)
         self.episode_frame_number = np.zeros(num_envs, dtype=np.int64)
-        self.reset(seed=seed)
 
     def reset(self, seed: Optional[int] = None):
         """New games (game i seeded with seed + i), each started as FireResetEnv does."""
@@ -391,7 +379,7 @@ if __name__ == "__main__":
         if need > free:
             fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of {where}, "
                  f"{free / 1e9:.1f} GB is available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
-    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, args.seed, colour_video=args.capture_video)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, colour_video=args.capture_video)  # validates --env-id first
     try:  # a read-only disk: one line now, not a traceback at the first checkpoint
         os.makedirs(run_dir, exist_ok=True)
         tempfile.TemporaryFile(dir=run_dir).close()

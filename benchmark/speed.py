@@ -150,7 +150,7 @@ if __name__ == "__main__":
     for name in ("num_envs", "env_steps", "script_steps", "rounds"):
         if getattr(args, name) <= 0:
             ppo_atari.fail(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    make_native = lambda: ppo_atari.AtariWrapperVectorEnv(args.env_id, args.num_envs, 0)  # noqa: E731
+    make_native = lambda: ppo_atari.AtariWrapperVectorEnv(args.env_id, args.num_envs)  # noqa: E731
     rows = []
     if args.baseline_tree:
         # Interleaved rounds again: each ratio is taken between runs minutes apart at most.

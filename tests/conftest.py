@@ -5,10 +5,14 @@ import subprocess
 import sys
 import time
 
-import gymnasium as gym
-import numpy as np
-import pytest
-import torch
+# As the scripts do, before torch loads: spinning OpenMP threads take the cores the emulators need between network
+# calls, which slows the in-process tests several-fold on 2 cores (the scripts' subprocesses set it themselves).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)

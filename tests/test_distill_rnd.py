@@ -12,10 +12,10 @@ def test_intrinsic_reward_is_larger_on_novel_observations_than_on_trained_ones()
     torch.manual_seed(0)
     rnd = distill_rnd.RNDModel()
     optimizer = torch.optim.Adam(rnd.predictor.parameters(), lr=1e-3)
-    familiar = torch.randn(64, 1, 84, 84).clip(-5, 5)  # "visited states"
-    novel = torch.randn(64, 1, 84, 84).clip(-5, 5) + 2.0  # states never trained on
+    familiar = torch.randn(32, 1, 84, 84).clip(-5, 5)  # "visited states"
+    novel = torch.randn(32, 1, 84, 84).clip(-5, 5) + 2.0  # states never trained on
     novelty = lambda frames: ((rnd.predict(frames) - rnd.embed(frames)) ** 2).sum(1) / 2
-    for _ in range(100):
+    for _ in range(50):
         loss = ((rnd.predict(familiar) - rnd.embed(familiar)) ** 2).mean()
         optimizer.zero_grad()
         loss.backward()

@@ -111,3 +111,20 @@ def test_capture_video_records_the_first_scored_game_in_colour(tiny_teacher, tmp
     ok, frame = capture.read()
     assert ok and frame.shape == (420, 320, 3) and frames > 100  # whole game, full screen doubled
     assert (frame[:, :, 0].astype(int) - frame[:, :, 2].astype(int)).any()  # colour, not grey
+
+
+def test_evaluate_returns_nothing_once_a_stop_is_requested():
+    # The distill scripts' closing evaluation is this one: a SIGINT there must end it at once.
+    scores, cut = eval_teacher.evaluate(eval_teacher.PolicyCNN(9), "MsPacmanNoFrameskip-v4", 2, greedy=True, seed=0, device="cpu",
+                                        stop_requested=[2])
+    assert scores is None and cut is None
+
+
+def test_a_checkpoints_ledger_score_is_its_newest_row_in_the_same_mode_and_contract(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("checkpoint,greedy,mean,contract\n" + "".join(
+        f"{tmp_path / name},{greedy},{mean},{contract}\n" for name, greedy, mean, contract in [
+            ("a.pt", False, 1.0, "sb3_atari_wrapper"), ("a.pt", True, 2.0, "sb3_atari_wrapper"), ("a.pt", False, 3.0, "another"),
+            ("a.pt", False, 4.0, "sb3_atari_wrapper"), ("b.pt", False, 5.0, "sb3_atari_wrapper")]))
+    score = lambda name, greedy: eval_teacher.ledger_score(str(tmp_path / name), greedy, str(ledger))
+    assert (score("a.pt", False), score("a.pt", True), score("c.pt", False)) == (4.0, 2.0, None)

@@ -4,6 +4,7 @@ broken teacher is refused, and a distill run stopped at any moment (signal or ki
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +136,44 @@ def test_resuming_a_finished_run_reports_its_summary_and_exits_0(script, tmp_pat
     again = run_script(script, "--resume", the_last_pt(tmp_path))
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def finished_rnd_run(tmp_path_factory):
+    """A finished 256-step distill_rnd.py run (tests change copies of it)."""
+    runs_dir = tmp_path_factory.mktemp("rnd")
+    assert run_script("distill_rnd.py", "--total-timesteps", 256, *SHORT, "--runs-dir", runs_dir).returncode == 0
+    return the_last_pt(runs_dir).parent
+
+
+def as_written_by_8f9d819(checkpoint, **retired):
+    """The checkpoint in commit 8f9d819's format: the retired flags in its args, its `iteration`, RND's statistics beside the model."""
+    checkpoint["args"] = {**checkpoint["args"], "teacher_action_prob": 0.0, "anneal_curiosity": False, **retired}
+    checkpoint["iteration"] = checkpoint["global_step"] // (checkpoint["args"]["num_envs"] * checkpoint["args"]["num_steps"])
+    for name in ("obs_rms", "return_rms"):
+        mean, var, count = (checkpoint["rnd_model"].pop(f"{name}.{key}") for key in ("mean", "var", "count"))
+        checkpoint[name] = [mean, var, count.item()]
+    return checkpoint
+
+
+def test_a_checkpoint_of_8f9d819_resumes_and_carries_its_rnd_statistics_on(finished_rnd_run, tmp_path):
+    run_dir = shutil.copytree(finished_rnd_run, tmp_path / "run")
+    old = as_written_by_8f9d819(torch.load(run_dir / "last.pt", weights_only=True))
+    old["args"]["total_timesteps"] = 512  # one more iteration of 256 states
+    torch.save(old, run_dir / "last.pt")
+    result = run_script("distill_rnd.py", "--resume", run_dir / "last.pt")
+    assert result.returncode == 0, result.stderr
+    resumed = torch.load(run_dir / "last.pt", weights_only=True)
+    assert resumed["global_step"] == 512 and not {"teacher_action_prob", "anneal_curiosity"} & resumed["args"].keys()
+    assert resumed["rnd_model"]["obs_rms.count"].item() == old["obs_rms"][2] + 256  # continued, not started afresh
+
+
+@pytest.mark.parametrize("flag, value", [("teacher_action_prob", 0.25), ("anneal_curiosity", True)])
+def test_a_run_that_used_a_retired_flag_is_refused_with_the_version_that_continues_it(flag, value, finished_rnd_run, tmp_path):
+    torch.save(as_written_by_8f9d819(torch.load(finished_rnd_run / "last.pt", weights_only=True), **{flag: value}), tmp_path / "last.pt")
+    result = run_script("distill_rnd.py", "--resume", tmp_path / "last.pt")
+    assert_one_line_error(result, f"--{flag.replace('_', '-')} {value}", "retired", "git checkout 8f9d819 -- distill_rnd.py")
+    assert result.returncode == 2
 
 
 def test_a_run_whose_training_is_complete_but_unsummarised_plays_only_its_evaluation(tmp_path):

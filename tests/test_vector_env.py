@@ -1,8 +1,9 @@
 """The preprocessing contract: SB3's AtariWrapper + VecFrameStack, frame for frame, on ale_py's emulator.
 
-Every script of the project plays through `AtariWrapperVectorEnv` (one copy per script, the same code), so a
-teacher trained by SB3, RL Zoo or CleanRL sees here exactly the observations it was trained on,
-including the steps after a lost life that no agent chooses (a no-op, then FIRE and action 2)."""
+Every script of the project plays through `AtariWrapperVectorEnv` (a copy in each script: ppo_atari.py's and
+eval_teacher.py's with a colour twin for videos, the distill scripts' without it), so a teacher trained by SB3, RL
+Zoo or CleanRL sees here exactly the observations it was trained on, including the steps after a lost life that no
+agent chooses (a no-op, then FIRE and action 2)."""
 
 import importlib
 import inspect
@@ -14,6 +15,8 @@ import pytest
 import stable_baselines3.common.atari_wrappers as sb3_atari
 from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
 
+import distill
+import eval_teacher
 import ppo_atari
 
 
@@ -50,7 +53,7 @@ def sb3_pipeline(env_id, monkeypatch=None):
 
 def play_both(env_id, steps, monkeypatch=None, actions=None):
     """The same random actions in both pipelines -> per step (ours, SB3's) observations, rewards, episode ends."""
-    ours = ppo_atari.AtariWrapperVectorEnv(env_id, num_envs=1, seed=0, noop_max=0)
+    ours = ppo_atari.AtariWrapperVectorEnv(env_id, num_envs=1, noop_max=0)
     theirs = sb3_pipeline(env_id, monkeypatch)
     theirs.seed(0)
     our_obs, info = ours.reset(seed=0)
@@ -87,7 +90,7 @@ def test_sb3s_rgb_pipeline_differs_only_in_the_grey_of_pooled_pixels():
 def test_a_policy_that_never_presses_fire_still_serves_after_each_lost_life():
     # Breakout's actions: NOOP, FIRE, RIGHT, LEFT. Without FIRE after a lost life the ball would never
     # come back and the game would idle to the 108,000-frame limit: SB3-trained teachers never learned it.
-    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1, seed=0)
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1)
     _, info = envs.reset(seed=0)
     rng = np.random.default_rng(1)
     for _ in range(5000):
@@ -101,7 +104,7 @@ def test_a_policy_that_never_presses_fire_still_serves_after_each_lost_life():
 
 
 def test_a_new_episode_starts_from_a_zero_padded_stack():
-    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=2, seed=0)
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=2)
     obs, _ = envs.reset(seed=0)
     assert not obs[:, :3].any() and obs[:, 3].any()
     rng = np.random.default_rng(0)
@@ -114,7 +117,7 @@ def test_a_new_episode_starts_from_a_zero_padded_stack():
 
 
 def test_autoreset_is_same_step_so_no_step_is_a_dead_reset_step():
-    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1, seed=0)
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1)
     assert envs.autoreset_mode == gym.vector.AutoresetMode.SAME_STEP
     _, info = envs.reset(seed=0)
     frame_numbers = [info["episode_frame_number"][0]]
@@ -129,7 +132,7 @@ def test_autoreset_is_same_step_so_no_step_is_a_dead_reset_step():
 
 
 def test_a_life_loss_terminates_the_episode_but_the_game_goes_on():
-    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1, seed=0)
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=1)
     _, info = envs.reset(seed=0)
     lives, life_loss_terminations = [info["lives"][0]], 0
     rng = np.random.default_rng(0)
@@ -144,14 +147,42 @@ def test_a_life_loss_terminates_the_episode_but_the_game_goes_on():
     assert sorted(set(lives), reverse=True) == [5, 4, 3, 2, 1]
 
 
-@pytest.mark.parametrize("script", ["eval_teacher", "distill", "distill_rnd", "distill_rnd_uncertainty"])
-def test_every_script_carries_the_same_contract(script):
+def test_eval_teacher_carries_ppo_atari_pys_env():
+    assert inspect.getsource(eval_teacher.AtariWrapperVectorEnv) == inspect.getsource(ppo_atari.AtariWrapperVectorEnv)
+
+
+@pytest.mark.parametrize("script", ["distill_rnd", "distill_rnd_uncertainty"])
+def test_the_distill_scripts_carry_the_same_env(script):
     module = importlib.import_module(script)
-    assert inspect.getsource(module.AtariWrapperVectorEnv) == inspect.getsource(ppo_atari.AtariWrapperVectorEnv)
+    assert inspect.getsource(module.AtariWrapperVectorEnv) == inspect.getsource(distill.AtariWrapperVectorEnv)
+
+
+def same(ours, theirs):
+    """Equal arrays, or dicts of equal arrays (a step's infos)."""
+    if isinstance(ours, dict):
+        return ours.keys() == theirs.keys() and all(np.array_equal(ours[k], theirs[k]) for k in ours)
+    return np.array_equal(ours, theirs)
+
+
+def test_the_distill_scripts_env_plays_exactly_as_ppo_atari_pys():
+    # Breakout has FIRE, so its lost lives and game overs bring forced steps; random play loses a life every ~25 steps.
+    ours, full = distill.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", 2), ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", 2)
+    first = ours.reset(seed=3)
+    assert all(map(same, first, full.reset(seed=3)))
+    rng, lives, lost_lives, games_over = np.random.default_rng(0), first[1]["lives"], 0, 0
+    for t in range(300):
+        actions = rng.integers(4, size=2)
+        step = ours.step(actions)
+        assert all(map(same, step, full.step(actions))), f"step {t}"  # obs, rewards, terminated, truncated, infos
+        lost_lives += int(((0 < step[4]["lives"]) & (step[4]["lives"] < lives)).sum())
+        games_over += int((step[4]["lives"] > lives).sum())
+        lives = step[4]["lives"]
+    assert lost_lives >= 4 and games_over >= 1, (lost_lives, games_over)
 
 
 def test_the_colour_twin_plays_the_same_game_as_game_0():
-    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=2, seed=7, colour_video=True)
+    envs = ppo_atari.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", num_envs=2, colour_video=True)
+    envs.reset(seed=7)
     rng = np.random.default_rng(0)
     for _ in range(300):  # through lost lives: the twin takes the forced steps too
         obs, *_ = envs.step(rng.integers(4, size=2))
