@@ -135,3 +135,7 @@ def test_teachers_sh_continues_the_most_trained_shipped_rung_when_asked_and_no_r
     rows = [r for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv"))) if r["env_id"] == "QbertNoFrameskip-v4"]
     rung = "teachers/" + max(rows, key=lambda r: int(r["steps"]))["path"]
     assert f"ppo_atari.py --resume {rung} --total-timesteps 10000000 --runs-dir {tmp_path}/QbertNoFrameskip-v4" in result.stdout
+
+
+def test_the_bf16_benchmark_refuses_zero_rounds_in_one_line():
+    assert_one_line_error(run_script("benchmark/ppo_update_bf16.py", "--rounds", 0), "--rounds and --threads must be positive")
