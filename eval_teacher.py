@@ -367,13 +367,17 @@ def ledger_header(ledger_path):
 
 
 def ledger_score(path: str, greedy: bool, ledger_path: str = Args.ledger) -> Optional[float]:
-    """The newest score of this checkpoint in the ledger, played in the same mode under our contract, if any."""
+    """The newest score of this checkpoint in the ledger, played in the same mode under our contract, if any (rows from before
+    the sha256 column count by path alone)."""
     if not os.path.exists(ledger_path):
         return None
     with open(ledger_path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet may have added a BOM
         rows = [r for r in csv.DictReader(f) if {"checkpoint", "greedy", "mean", "contract"} <= r.keys() and r["checkpoint"]
                 and os.path.abspath(r["checkpoint"]) == os.path.abspath(path) and r["greedy"] == str(greedy)
                 and r["contract"] == AtariWrapperVectorEnv.contract]
+    if any(r.get("sha256") for r in rows):  # a path can be overwritten: a row that names its file's sha256 counts for that file only
+        sha256 = file_provenance(path)["sha256"]
+        rows = [r for r in rows if r.get("sha256") in (None, "", sha256)]
     return float(rows[-1]["mean"]) if rows else None
 
 

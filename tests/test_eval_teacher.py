@@ -1,6 +1,7 @@
 """Specification of eval_teacher.py: scoring checkpoints, the ledger, SB3 zips, bad input."""
 
 import csv
+import hashlib
 import os
 
 import pytest
@@ -128,3 +129,12 @@ def test_a_checkpoints_ledger_score_is_its_newest_row_in_the_same_mode_and_contr
             ("a.pt", False, 4.0, "sb3_atari_wrapper"), ("b.pt", False, 5.0, "sb3_atari_wrapper")]))
     score = lambda name, greedy: eval_teacher.ledger_score(str(tmp_path / name), greedy, str(ledger))
     assert (score("a.pt", False), score("a.pt", True), score("c.pt", False)) == (4.0, 2.0, None)
+
+
+def test_a_ledger_row_of_an_overwritten_file_is_not_its_score(tmp_path):
+    (tmp_path / "a.pt").write_bytes(b"the file now at this path")
+    now = hashlib.sha256(b"the file now at this path").hexdigest()
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(f"checkpoint,greedy,mean,contract,sha256\n{tmp_path / 'a.pt'},False,7.0,sb3_atari_wrapper,{now}\n"
+                      f"{tmp_path / 'a.pt'},False,9.0,sb3_atari_wrapper,{'0' * 64}\n")
+    assert eval_teacher.ledger_score(str(tmp_path / "a.pt"), False, str(ledger)) == 7.0
