@@ -1,8 +1,6 @@
-"""PPO teacher for Atari (Schulman et al. 2017, arXiv 1707.06347): CleanRL's ppo_atari.py recipe in one file.
+"""PPO teacher for Atari (Schulman et al. 2017, arXiv 1707.06347): CleanRL's ppo_atari.py, writing the checkpoints distill*.py read.
 
-It trains the teachers the distill*.py scripts learn from, in the checkpoint format they all read. The plumbing around
-the algorithm has its pages: docs/preprocessing.md (the environment), docs/teachers.md (checkpoints, --resume, shipping).
-"""
+Its environment is explained in docs/preprocessing.md; its checkpoints, --resume and shipping in docs/teachers.md."""
 
 import collections
 import dataclasses
@@ -35,6 +33,7 @@ from tqdm import tqdm
 gym.register_envs(ale_py)
 CHECKPOINT_FORMAT_VERSION = 1
 OBS_SHAPE = (4, 84, 84)  # a stack of the last 4 grey 84x84 frames, as AtariWrapperVectorEnv returns it
+RETIRED_ARGS = {"capture_video"}  # older checkpoints record it; videos come from eval_teacher.py --capture-video
 
 
 @dataclass
@@ -47,8 +46,6 @@ class Args:
     """if toggled, `torch.backends.cudnn.deterministic=True`"""
     cuda: bool = True
     """use CUDA when it is available"""
-    capture_video: bool = False
-    """save videos of the first environment's games 1, 8, 27, ... in full colour to `runs/<run>/videos`"""
     env_id: str = "BreakoutNoFrameskip-v4"
     """any Atari id gymnasium + ale-py know (`*NoFrameskip-v4`, `ALE/*-v5`)"""
     total_timesteps: int = 10_000_000
@@ -103,10 +100,7 @@ def fail(message: str) -> None:
 
 
 def ale_settings(env_id: str) -> dict:
-    """Translate a gymnasium Atari id into AtariVectorEnv settings (the ROM and its sticky actions).
-
-    Our preprocessing always skips 4 frames itself, so `NoFrameskip-v4` ids and `ALE/*-v5` ids
-    differ only in `repeat_action_probability` (0 vs 0.25), which we take from the id's spec."""
+    """A gymnasium Atari id -> AtariVectorEnv settings (see ppo_atari.py)."""
     try:
         spec = gym.spec(env_id)
     except gym.error.Error:
@@ -116,11 +110,8 @@ def ale_settings(env_id: str) -> dict:
         fail(f"unknown --env-id {env_id!r}: {hint}")
     if spec.entry_point != "ale_py.env:AtariEnv" or spec.kwargs.get("obs_type", "rgb") != "rgb":
         fail(f"--env-id {env_id!r} is not an image-based Atari game; use e.g. BreakoutNoFrameskip-v4")
-    return dict(
-        game=spec.kwargs["game"],
-        repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
-        max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000),
-    )
+    return dict(game=spec.kwargs["game"], repeat_action_probability=spec.kwargs.get("repeat_action_probability", 0.25),
+                max_num_frames_per_episode=spec.kwargs.get("max_num_frames_per_episode", 108_000))
 
 
 class AtariWrapperVectorEnv:
@@ -128,31 +119,20 @@ class AtariWrapperVectorEnv:
     ale_py's C++ emulator (one single-game env per game, all stepped in parallel), rewards unclipped. A lost life or a game
     over is `terminated` (truncated at the frame limit); the next episode's first observation comes in the same step, its
     stack zero-padded, after the steps SB3 forces (a no-op after a lost life, then FIRE and action 2 in games with FIRE),
-    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md.
-    With `colour_video`, game 0 is played a second time, action for action, by an env that keeps the screen in colour
-    (210x160 RGB): the emulator is deterministic, so `colour_frames` shows that very game."""
+    whose rewards count. Call reset() before the first step. Every step of it and why: docs/preprocessing.md."""
 
     autoreset_mode = gym.vector.AutoresetMode.SAME_STEP
     contract = "sb3_atari_wrapper"  # recorded beside every score (eval ledger, teachers.csv)
 
-    def __init__(self, env_id: str, num_envs: int, *, noop_max: int = 30, max_frames: Optional[int] = None,
-                 colour_video: bool = False):
+    def __init__(self, env_id: str, num_envs: int):
         settings = ale_settings(env_id)
-        if max_frames:
-            settings["max_num_frames_per_episode"] = max_frames
-        self.max_frames = settings["max_num_frames_per_episode"]
         self.games = [
             ale_py.vector_env.AtariVectorEnv(
                 num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=84, img_width=84, grayscale=True,
-                noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
+                noop_max=30, use_fire_reset=False, episodic_life=False, life_loss_info=False,
                 reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings)
             for _ in range(num_envs)
         ]
-        self.colour_twin = ale_py.vector_env.AtariVectorEnv(
-            num_envs=1, num_threads=1, frameskip=4, stack_num=1, img_height=210, img_width=160, grayscale=False,
-            noop_max=noop_max, use_fire_reset=False, episodic_life=False, life_loss_info=False,
-            reward_clipping=False, autoreset_mode=self.autoreset_mode, **settings) if colour_video else None
-        self.colour_frames = []  # game 0's screens since the last reset(), with colour_video
         self.num_envs = num_envs
         self.single_action_space = self.games[0].single_action_space
         has_fire = ale_py.Action.FIRE in self.games[0].ale.get_action_set()
@@ -168,8 +148,6 @@ class AtariWrapperVectorEnv:
         for i, game in enumerate(self.games):
             obs, info = game.reset(seed=None if seed is None else seed + i)
             frames[i], self.lives[i], self.episode_frame_number[i] = obs[0, -1], info["lives"][0], info["episode_frame_number"][0]
-        if self.colour_twin:
-            self.colour_frames = [self.colour_twin.reset(seed=None if seed is None else seed)[0][0, -1]]
         forced = {i: list(self.new_game_actions) for i in range(self.num_envs) if self.new_game_actions}
         self._play(forced, frames, np.zeros(self.num_envs), np.zeros(self.num_envs, bool), np.zeros(self.num_envs, bool))
         self.stack[:] = 0
@@ -192,13 +170,9 @@ class AtariWrapperVectorEnv:
         a round that ends a life or a game queues that game's forced steps."""
         while pending:
             for i, actions in pending.items():
-                if i == 0 and self.colour_twin:
-                    self.colour_twin.ale.send(actions[:1], [1.0])
                 self.games[i].ale.send([actions.pop(0)], [1.0])
             for i in list(pending):
                 obs, reward, game_over, time_limit, info = self.games[i].ale.recv()
-                if i == 0 and self.colour_twin:
-                    self.colour_frames.append(self.colour_twin.ale.recv()[0][0, -1])
                 lives = info["lives"][0]
                 life_lost = 0 < lives < self.lives[i]
                 if game_over[0] or time_limit[0]:
@@ -213,7 +187,7 @@ class AtariWrapperVectorEnv:
                     del pending[i]
 
     def close(self):
-        for game in self.games + ([self.colour_twin] if self.colour_twin else []):
+        for game in self.games:
             game.close()
 
 
@@ -277,11 +251,6 @@ def compute_gae(rewards, values, dones, next_value, next_done, gamma, gae_lambda
     return advantages, advantages + values
 
 
-def is_recorded_game(number):
-    """--capture-video records env 0's games 1, 8, 27, 64, ...: the cubes, sparser as training goes on."""
-    return round(number ** (1 / 3)) ** 3 == number
-
-
 def ladder_steps(save_steps, total_timesteps):
     """The requested ladder, then doubling past its last rung, up to the run's length."""
     rungs = sorted(save_steps)
@@ -292,14 +261,12 @@ def ladder_steps(save_steps, total_timesteps):
 
 def save_checkpoint(path, agent, optimizer, args, run_name, global_step, recent_returns):
     """Network, metadata and what --resume needs, in one file written atomically (temp file + rename, docs/teachers.md)."""
-    payload = {
-        "format_version": CHECKPOINT_FORMAT_VERSION, "architecture": agent.architecture, "env_id": args.env_id,
-        "num_actions": int(agent.actor.out_features), "obs_shape": list(OBS_SHAPE), "global_step": global_step,
-        "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
-        "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
-        "state_dict": agent.state_dict(), "optimizer": optimizer.state_dict(), "run_name": run_name,
-        "recent_returns": [float(r) for r in recent_returns], "torch_rng_state": torch.get_rng_state(),
-    }
+    payload = {"format_version": CHECKPOINT_FORMAT_VERSION, "architecture": agent.architecture, "env_id": args.env_id,
+               "num_actions": int(agent.actor.out_features), "obs_shape": list(OBS_SHAPE), "global_step": global_step,
+               "mean_episodic_return": float(np.mean(recent_returns)) if recent_returns else None,
+               "args": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()},
+               "state_dict": agent.state_dict(), "optimizer": optimizer.state_dict(), "run_name": run_name,
+               "recent_returns": [float(r) for r in recent_returns], "torch_rng_state": torch.get_rng_state()}
     tmp_path = f"{path}.tmp"
     try:
         torch.save(payload, tmp_path)
@@ -320,23 +287,23 @@ def load_checkpoint(path):
     except Exception as e:  # truncated zip, foreign pickle, code-executing pickle (refused)
         reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a torch file"
         fail(f"{path!r} is not a readable checkpoint ({reason}); re-save it with ppo_atari.py")
-    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION:
-        fail(f"{path!r} is not a curious-distill checkpoint (format {CHECKPOINT_FORMAT_VERSION}); use one written by ppo_atari.py")
-    if "args" not in checkpoint:
-        fail(f"{path!r} records no training arguments, so it is not a ppo_atari.py checkpoint; resume one of those")
-    if "teacher" in checkpoint or set(checkpoint["args"]) - {f.name for f in dataclasses.fields(Args)}:  # a distill*.py student
+    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION or "args" not in checkpoint:
+        fail(f"{path!r} is not a ppo_atari.py checkpoint (format {CHECKPOINT_FORMAT_VERSION}, with its training arguments); use one it wrote")
+    if "teacher" in checkpoint or set(checkpoint["args"]) - {f.name for f in dataclasses.fields(Args)} - RETIRED_ARGS:  # a student
         fail(f"{path!r} is not a ppo_atari.py checkpoint but a student of {checkpoint['args'].get('exp_name', 'another script')}.py "
              f"(it records a teacher or flags ppo_atari.py lacks); resume it with the script that wrote it")
     return checkpoint
 
 
 if __name__ == "__main__":
+    if any(a.split("=")[0].replace("_", "-") == "--capture-video" for a in sys.argv[1:]):  # retired: eval_teacher.py records one
+        fail("ppo_atari.py records no videos; record a checkpoint's game with: python eval_teacher.py <run>/step_<N>.pt --capture-video")
     args = tyro.cli(Args)
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     if checkpoint:  # hyperparameters come from the run being resumed; the few that may change are taken where given
         given = lambda name: any(a.split("=")[0] in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
         changed = {k: getattr(args, k) for k in ("total_timesteps", "num_envs", "num_minibatches", "runs_dir") if given(k)}
-        saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items()}
+        saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items() if k not in RETIRED_ARGS}
         args = dataclasses.replace(Args(**saved_args), resume=args.resume, cuda=args.cuda, **changed)
     # A shipped rung holds no optimizer: it continues in a new folder, and its first update, at learning rate 0, only fills
     # Adam's moments (fresh ones would make the first steps sign(g) * lr in every weight, ~10x a settled Adam step).
@@ -345,13 +312,11 @@ if __name__ == "__main__":
     # Every flag, before any work: NaN and inf fail every comparison below, so a non-finite value is refused by name.
     for name, valid, rule in [
         ("seed", args.seed >= 0, "0 or more"),
-        *[(n, getattr(args, n) > 0, "positive")
-          for n in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")],
+        *[(n, getattr(args, n) > 0, "positive") for n in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")],
         ("save_steps", all(s > 0 for s in args.save_steps), "positive agent steps (e.g. 100000 200000)"),
         *[(n, 0 < getattr(args, n) < math.inf, f"positive and finite (default {getattr(Args, n)})")
           for n in ("learning_rate", "clip_coef", "max_grad_norm", "checkpoint_minutes")],
-        *[(n, 0 <= getattr(args, n) < math.inf, f"finite and 0 or more (default {getattr(Args, n)})")
-          for n in ("ent_coef", "vf_coef")],
+        *[(n, 0 <= getattr(args, n) < math.inf, f"finite and 0 or more (default {getattr(Args, n)})") for n in ("ent_coef", "vf_coef")],
         ("gamma", 0 < args.gamma <= 1, f"in (0, 1] (default {Args.gamma})"),
         ("gae_lambda", 0 <= args.gae_lambda <= 1, f"in [0, 1] (default {Args.gae_lambda})"),
         ("target_kl", args.target_kl is None or 0 < args.target_kl < math.inf, "positive and finite, or not given"),
@@ -368,9 +333,8 @@ if __name__ == "__main__":
     # A resumed run carries on in the folder its checkpoint lives in (moved or not).
     run_dir = os.path.dirname(os.path.abspath(args.resume)) if exact_resume else os.path.join(args.runs_dir, run_name)
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
-    # Memory, said up front rather than swapped for hours. Measured (CPU, 1-64 envs, Ms. Pac-Man and BeamRider): ~550 MB of
-    # Python, torch and network, 1.5 MiB per emulator, 28 KB per rollout sample and ~310 KB per minibatch sample (the update's
-    # activations and gradients), the last two on the GPU if any; against Linux's MemAvailable (skipped elsewhere).
+    # Memory, said up front rather than swapped for hours. Measured (1-64 envs): ~550 MB of Python, torch and network, 1.5 MiB per
+    # emulator, 28 KB per rollout sample, ~310 KB per minibatch sample (these two on the GPU if any), against Linux's MemAvailable.
     meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo")) if os.path.exists("/proc/meminfo") else {}
     free_memory = int(meminfo["MemAvailable"].split()[0]) * 1024 if "MemAvailable" in meminfo else math.inf
     on_gpu, batch_bytes = device.type == "cuda", batch_size * math.prod(OBS_SHAPE) + minibatch_size * 310e3
@@ -379,7 +343,7 @@ if __name__ == "__main__":
         if need > free:
             fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of {where}, "
                  f"{free / 1e9:.1f} GB is available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
-    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs, colour_video=args.capture_video)  # validates --env-id first
+    envs = AtariWrapperVectorEnv(args.env_id, args.num_envs)  # validates --env-id first
     try:  # a read-only disk: one line now, not a traceback at the first checkpoint
         os.makedirs(run_dir, exist_ok=True)
         tempfile.TemporaryFile(dir=run_dir).close()
@@ -440,7 +404,6 @@ if __name__ == "__main__":
     # (a life loss is `terminated` but keeps counting; only a real reset restarts it).
     game_return, game_length = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
     last_frame_number = info["episode_frame_number"].copy()
-    env0_games = 0  # games env 0 finished: they number its videos
 
     progress = tqdm(total=args.total_timesteps, initial=global_step, unit="step", dynamic_ncols=True)
     start_time, start_step = time.time(), global_step
@@ -458,7 +421,6 @@ if __name__ == "__main__":
                 action, logprob, _, value = agent.get_action_and_value(next_obs)
             values[step], actions[step], logprobs[step] = value.flatten(), action, logprob
 
-            frames_before = len(envs.colour_frames)
             next_obs_np, reward, terminations, truncations, info = envs.step(action.cpu().numpy())
             rewards[step] = torch.from_numpy(np.sign(reward)).to(device)  # reward clipping, training only
             next_obs = torch.from_numpy(next_obs_np).to(device)
@@ -467,25 +429,10 @@ if __name__ == "__main__":
             game_return, game_length = game_return + reward, game_length + 1
             new_game = info["episode_frame_number"] < last_frame_number
             last_frame_number = info["episode_frame_number"].copy()
-            recording = is_recorded_game(env0_games + 1)
-            if args.capture_video and not recording and not new_game[0]:
-                envs.colour_frames.clear()  # keep only the screens of recorded games
             for i in np.flatnonzero(new_game):
                 recent_returns.append(game_return[i])
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
                 writer.add_scalar("charts/episodic_length", game_length[i], global_step)
-                if i == 0:
-                    if args.capture_video and recording:
-                        os.makedirs(os.path.join(run_dir, "videos"), exist_ok=True)
-                        import cv2  # only needed for --capture-video
-
-                        video = cv2.VideoWriter(os.path.join(run_dir, "videos", f"game-{env0_games + 1}.mp4"),
-                                                cv2.VideoWriter_fourcc(*"mp4v"), 15, (160, 210))  # 15/s: real time
-                        for frame in envs.colour_frames[:frames_before]:
-                            video.write(frame[:, :, ::-1])  # RGB -> OpenCV's BGR
-                        video.release()
-                    del envs.colour_frames[:frames_before]  # what is left starts the next game
-                    env0_games += 1
                 game_return[i], game_length[i] = 0.0, 0
 
         # Bootstrap the value of the state after the rollout and compute advantages.
@@ -569,6 +516,5 @@ if __name__ == "__main__":
     recent_return = np.mean(recent_returns) if recent_returns else float("nan")
     print(f"interrupted at step {global_step}; resume with: python ppo_atari.py --resume {saved[-1]}" if stop_requested
           else f"saved {saved[-1]} (step {global_step}, recent return {recent_return:.1f})")
-
     envs.close()
     writer.close()

@@ -122,19 +122,22 @@ def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-made on disk
 
 
-def test_capture_video_writes_the_first_game_of_the_first_env(tmp_path):
-    result = run_script("ppo_atari.py", "--env-id", "BreakoutNoFrameskip-v4", "--num-envs", 2, "--num-steps", 128,
-                        "--total-timesteps", 768, "--capture-video", "--runs-dir", tmp_path)
-    assert result.returncode == 0, result.stderr
-    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    videos = list((run_dir / "videos").glob("game-*.mp4"))
-    assert [v.name for v in videos] == ["game-1.mp4"] and videos[0].stat().st_size > 1000
-    import cv2
+def test_capture_video_points_to_eval_teacher_which_records_any_checkpoint(tmp_path):
+    result = run_script("ppo_atari.py", "--capture-video", "--runs-dir", tmp_path)
+    assert_one_line_error(result, "python eval_teacher.py <run>/step_<N>.pt --capture-video")
+    assert not list(tmp_path.iterdir())
 
-    capture = cv2.VideoCapture(str(videos[0]))
-    ok, frame = capture.read()
-    assert ok and frame.shape == (210, 160, 3) and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) > 50  # the whole game
-    assert (frame[:, :, 0].astype(int) - frame[:, :, 2].astype(int)).any()  # in colour
+
+def test_a_checkpoint_that_records_capture_video_still_resumes(tiny_teacher_run, tmp_path):
+    # Checkpoints written while ppo_atari.py recorded videos carry the flag; it does not change learning, so it is dropped.
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    (run_dir / "last.pt").unlink()
+    checkpoint = torch.load(run_dir / "step_128.pt", weights_only=True)
+    torch.save({**checkpoint, "args": {**checkpoint["args"], "capture_video": True}}, run_dir / "step_128.pt")
+    result = run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt")
+    assert result.returncode == 0, result.stderr
+    assert ppo_atari.load_checkpoint(str(run_dir / "last.pt"))["global_step"] == 256
 
 
 def test_a_shipped_rung_continues_in_a_new_folder_with_adams_moments_rebuilt(tiny_teacher, tmp_path):
@@ -239,10 +242,6 @@ def test_a_diverging_run_stops_at_once_and_keeps_the_last_good_checkpoint(tiny_t
                                      f"the last checkpoint, {run_dir / 'step_128.pt'}, is intact")
     assert (run_dir / "last.pt").read_bytes() == before
     assert sorted(p.name for p in run_dir.glob("*.pt*")) == ["last.pt", "step_128.pt"]
-
-
-def test_capture_video_records_the_games_whose_number_is_a_cube():
-    assert [n for n in range(1, 200) if ppo_atari.is_recorded_game(n)] == [1, 8, 27, 64, 125]
 
 
 def test_a_run_saves_last_pt_periodically_so_a_kill_loses_little(tmp_path):
