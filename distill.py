@@ -99,7 +99,7 @@ def fail(message: str) -> None:
 
 
 def ale_settings(env_id: str) -> dict:
-    """A gymnasium Atari id -> AtariVectorEnv settings (see ppo_atari.py)."""
+    """A gymnasium Atari id -> AtariVectorEnv settings (sticky actions from the id: docs/preprocessing.md)."""
     try:
         spec = gym.spec(env_id)
     except gym.error.Error:
@@ -229,9 +229,7 @@ def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     if teacher not in ("best", "good", "medium", "bad"):
         return teacher, None
     rows = list(csv.DictReader(open(os.path.join(TEACHERS_DIR, "teachers.csv"))))
-    shipped = [r for r in rows if r["env_id"] == env_id]
-    if teacher != "best":
-        shipped = [r for r in shipped if r["level"] == teacher]
+    shipped = [r for r in rows if r["env_id"] == env_id and teacher in ("best", r["level"])]  # best: of every level
     if not shipped:
         available = ", ".join(f"{r['env_id']}:{r['level']}" for r in rows) or "none"
         fail(f"no shipped {teacher!r} teacher for {env_id} (shipped: {available}); train one with "
@@ -241,7 +239,7 @@ def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     return os.path.join(TEACHERS_DIR, row["path"]), float(row[score_column])
 
 
-def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float):
+def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float, device="cpu"):
     """A frozen teacher -> (network, kind, source); a file for another game is refused. A Q-value
     teacher's logits are Q / tau (its actor layer divided by tau), so p_T = softmax(Q / tau)."""
     checkpoint = read_policy_file(path)
@@ -251,12 +249,11 @@ def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float)
              f"{env_id} ({num_actions} actions); pass --env-id {game} or a teacher for {env_id}")
     arch = checkpoint["architecture"]
     teacher = PolicyCNN(num_actions, arch["channels"], arch["hidden"])
-    teacher.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))})
+    state = {k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))}
     if checkpoint["kind"] == "q_values":
-        with torch.no_grad():
-            teacher.actor.weight /= q_temperature
-            teacher.actor.bias /= q_temperature
-    return teacher.requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
+        state |= {k: v / q_temperature for k, v in state.items() if k.startswith("actor.")}
+    teacher.load_state_dict(state)
+    return teacher.to(device, memory_format=torch.channels_last).requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
 
 
 def save_atomically(path, payload, save=torch.save):
@@ -265,8 +262,7 @@ def save_atomically(path, payload, save=torch.save):
         save(payload, f"{path}.tmp")
         os.replace(f"{path}.tmp", path)
     except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
-        if os.path.lexists(f"{path}.tmp"):
-            os.remove(f"{path}.tmp")
+        pathlib.Path(f"{path}.tmp").unlink(missing_ok=True)
         fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
              f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
 
@@ -309,10 +305,9 @@ if __name__ == "__main__":
              f"into --num-minibatches {args.num_minibatches} equal minibatches; pick a divisor of {batch_size}")
     minibatch_size = batch_size // args.num_minibatches
     num_iterations = max(1, args.total_timesteps // batch_size)
-    # Memory, said up front rather than swapped for hours: as measured for ppo_atari.py, ~550 MB of Python and torch,
-    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update.
+    # Memory, said up front rather than swapped for hours (ppo_atari.py's measured costs; Linux's MemAvailable only).
     need = 550e6 + args.num_envs * 1.5 * 2**20 + batch_size * 4 * 84 * 84 + minibatch_size * 310e3
-    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []  # Linux's MemAvailable only
+    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []
     if "MemAvailable:" in meminfo and need > int(meminfo[meminfo.index("MemAvailable:") + 1]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
@@ -327,12 +322,10 @@ if __name__ == "__main__":
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
-    teacher, teacher_kind, teacher_source = load_teacher(teacher_path, args.env_id, num_actions, args.q_temperature)
-    teacher = teacher.to(device, memory_format=torch.channels_last)
+    teacher, teacher_kind, teacher_source = load_teacher(teacher_path, args.env_id, num_actions, args.q_temperature, device)
     # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
     teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
-    # Which exact file taught this student: its sha256 (and for an hf: teacher the repo, commit and file).
-    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}  # the exact file
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = PolicyCNN(num_actions, (width(16), width(32), width(32)), width(256)).to(device, memory_format=torch.channels_last)
@@ -351,20 +344,18 @@ if __name__ == "__main__":
         tempfile.TemporaryFile(dir=run_dir).close()
     except OSError as e:
         fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
-    global_step, recent_returns = 0, collections.deque(maxlen=20)
+    global_step = checkpoint["global_step"] if checkpoint else 0
+    recent_returns = collections.deque(checkpoint["recent_returns"] if checkpoint else [], maxlen=20)
     if checkpoint:
         student.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        global_step = checkpoint["global_step"]
-        recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
     writer = SummaryWriter(run_dir, purge_step=global_step + 1 if checkpoint else None)
     hyperparameters = {**vars(args), **{f"teacher_{k}": v for k, v in teacher_record.items()}}
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
     def save_last():
-        """last.pt: the student in ppo_atari.py's checkpoint format (eval_teacher.py scores it) and all that --resume needs,
-        saved after the TensorBoard events up to it (a resumed run's curves have no gap)."""
+        """last.pt, after the events up to it: the student in ppo_atari.py's format (eval_teacher.py scores it), all --resume needs."""
         global last_saved, saved_step
         writer.flush()
         save_atomically(last_pt, {
@@ -377,9 +368,7 @@ if __name__ == "__main__":
         last_saved, saved_step = time.time(), global_step
 
     last_saved, saved_step = time.time(), global_step if checkpoint else None
-
-    # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
-    stop_requested = []
+    stop_requested = []  # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop_requested.append(signum))
 
@@ -411,8 +400,7 @@ if __name__ == "__main__":
             next_obs = torch.from_numpy(next_obs_np).to(device)
 
             game_return += reward
-            new_game = info["episode_frame_number"] < last_frame_number  # a real reset, not a life loss
-            for i in np.flatnonzero(new_game):
+            for i in np.flatnonzero(info["episode_frame_number"] < last_frame_number):  # a new game: a real reset, not a lost life
                 recent_returns.append(game_return[i])
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
                 writer.add_scalar("charts/episodic_length", last_frame_number[i], global_step)  # frames: how far it got

@@ -116,7 +116,7 @@ def fail(message: str) -> None:
 
 
 def ale_settings(env_id: str) -> dict:
-    """A gymnasium Atari id -> AtariVectorEnv settings (see ppo_atari.py)."""
+    """A gymnasium Atari id -> AtariVectorEnv settings (sticky actions from the id: docs/preprocessing.md)."""
     try:
         spec = gym.spec(env_id)
     except gym.error.Error:
@@ -270,9 +270,8 @@ class RunningMeanStd(nn.Module):
 
 
 class RNDModel(nn.Module):
-    """Burda et al.'s networks over one normalised 84x84 frame: a fixed random target f and a
-    deeper predictor f_hat. Their disagreement is the novelty of a state. It keeps the running
-    statistics of its input frames (per pixel) and of the discounted intrinsic return."""
+    """Burda et al.'s networks over one normalised 84x84 frame: a fixed random target f and a deeper predictor f_hat, whose
+    disagreement is a state's novelty, and the running statistics of the input frames (per pixel) and of the intrinsic return."""
 
     def __init__(self, feature_size=512):
         super().__init__()
@@ -304,9 +303,7 @@ def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     if teacher not in ("best", "good", "medium", "bad"):
         return teacher, None
     rows = list(csv.DictReader(open(os.path.join(TEACHERS_DIR, "teachers.csv"))))
-    shipped = [r for r in rows if r["env_id"] == env_id]
-    if teacher != "best":
-        shipped = [r for r in shipped if r["level"] == teacher]
+    shipped = [r for r in rows if r["env_id"] == env_id and teacher in ("best", r["level"])]  # best: of every level
     if not shipped:
         available = ", ".join(f"{r['env_id']}:{r['level']}" for r in rows) or "none"
         fail(f"no shipped {teacher!r} teacher for {env_id} (shipped: {available}); train one with "
@@ -316,7 +313,7 @@ def resolve_teacher(teacher: str, env_id: str, greedy: bool):
     return os.path.join(TEACHERS_DIR, row["path"]), float(row[score_column])
 
 
-def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float):
+def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float, device="cpu"):
     """A frozen teacher -> (network, kind, source); a file for another game is refused. A Q-value
     teacher's logits are Q / tau (its actor layer divided by tau), so p_T = softmax(Q / tau)."""
     checkpoint = read_policy_file(path)
@@ -326,12 +323,11 @@ def load_teacher(path: str, env_id: str, num_actions: int, q_temperature: float)
              f"{env_id} ({num_actions} actions); pass --env-id {game} or a teacher for {env_id}")
     arch = checkpoint["architecture"]
     teacher = PolicyCNN(num_actions, arch["channels"], arch["hidden"])
-    teacher.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))})
+    state = {k: v.float() for k, v in checkpoint["state_dict"].items() if k.startswith(("network.", "actor."))}
     if checkpoint["kind"] == "q_values":
-        with torch.no_grad():
-            teacher.actor.weight /= q_temperature
-            teacher.actor.bias /= q_temperature
-    return teacher.requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
+        state |= {k: v / q_temperature for k, v in state.items() if k.startswith("actor.")}
+    teacher.load_state_dict(state)
+    return teacher.to(device, memory_format=torch.channels_last).requires_grad_(False).eval(), checkpoint["kind"], checkpoint["source"]
 
 
 def save_atomically(path, payload, save=torch.save):
@@ -340,8 +336,7 @@ def save_atomically(path, payload, save=torch.save):
         save(payload, f"{path}.tmp")
         os.replace(f"{path}.tmp", path)
     except (OSError, RuntimeError) as e:  # a full disk: ENOSPC, or torch's zip writer's "unexpected pos"
-        if os.path.lexists(f"{path}.tmp"):
-            os.remove(f"{path}.tmp")
+        pathlib.Path(f"{path}.tmp").unlink(missing_ok=True)
         fail(f"could not write {path!r} ({getattr(e, 'strerror', None) or 'the write stopped short: is the disk full?'}); "
              f"{'the previous one is intact' if os.path.exists(path) else 'it was not saved'}; free some space and resume")
 
@@ -387,10 +382,9 @@ if __name__ == "__main__":
     minibatch_size = batch_size // args.num_minibatches
     rnd_batch_size = max(1, round(args.update_proportion * minibatch_size))  # states per predictor step
     num_iterations = max(1, args.total_timesteps // batch_size)
-    # Memory, said up front rather than swapped for hours: as measured for ppo_atari.py, ~550 MB of Python and torch,
-    # 1.5 MiB per emulator, 28 KB per stored rollout state and ~310 KB per minibatch state in the update.
+    # Memory, said up front rather than swapped for hours (ppo_atari.py's measured costs; Linux's MemAvailable only).
     need = 550e6 + args.num_envs * 1.5 * 2**20 + batch_size * 4 * 84 * 84 + minibatch_size * 310e3
-    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []  # Linux's MemAvailable only
+    meminfo = open("/proc/meminfo").read().split() if os.path.exists("/proc/meminfo") else []
     if "MemAvailable:" in meminfo and need > int(meminfo[meminfo.index("MemAvailable:") + 1]) * 1024:
         fail(f"--num-envs {args.num_envs} x --num-steps {args.num_steps} needs about {need / 1e9:.1f} GB of memory, more than is "
              f"available; use fewer --num-envs (or --num-steps, or more --num-minibatches)")
@@ -405,12 +399,10 @@ if __name__ == "__main__":
     torch.backends.cudnn.deterministic = args.torch_deterministic
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
 
-    teacher, teacher_kind, teacher_source = load_teacher(teacher_path, args.env_id, num_actions, args.q_temperature)
-    teacher = teacher.to(device, memory_format=torch.channels_last)
+    teacher, teacher_kind, teacher_source = load_teacher(teacher_path, args.env_id, num_actions, args.q_temperature, device)
     # A policy teacher's distribution is softmax(z_T / T); a Q-value teacher's logits already are Q / tau.
     teacher_temperature = args.temperature if teacher_kind == "policy_logits" else 1.0
-    # Which exact file taught this student: its sha256 (and for an hf: teacher the repo, commit and file).
-    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}
+    teacher_record = {"path": teacher_path, "kind": teacher_kind, "source": teacher_source, **file_provenance(teacher_path)}  # the exact file
     teacher_score = teacher_score if teacher_score is not None else ledger_score(teacher_path, args.eval_greedy)
     width = lambda n: max(1, round(n * args.student_width))
     student = Student(num_actions, (width(16), width(32), width(32)), width(256)).to(device, memory_format=torch.channels_last)
@@ -439,12 +431,11 @@ if __name__ == "__main__":
         tempfile.TemporaryFile(dir=run_dir).close()
     except OSError as e:
         fail(f"cannot write to {run_dir!r} ({e.strerror}); use a --runs-dir on a writable disk")
-    global_step, recent_returns = 0, collections.deque(maxlen=20)
+    global_step = checkpoint["global_step"] if checkpoint else 0
+    recent_returns = collections.deque(checkpoint["recent_returns"] if checkpoint else [], maxlen=20)
     if checkpoint:
         student.load_state_dict(checkpoint["state_dict"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        global_step = checkpoint["global_step"]
-        recent_returns.extend(checkpoint["recent_returns"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
         rnd_state = dict(checkpoint["rnd_model"])
         for name in ("obs_rms", "return_rms"):  # up to 8f9d819 saved beside the model, as [mean, var, count]
@@ -468,8 +459,7 @@ if __name__ == "__main__":
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in hyperparameters.items()))
 
     def save_last():
-        """last.pt: the student in ppo_atari.py's checkpoint format (eval_teacher.py scores it) and all that --resume needs,
-        saved after the TensorBoard events up to it (a resumed run's curves have no gap)."""
+        """last.pt, after the events up to it: the student in ppo_atari.py's format (eval_teacher.py scores it), all --resume needs."""
         global last_saved, saved_step
         writer.flush()
         save_atomically(last_pt, {
@@ -483,9 +473,7 @@ if __name__ == "__main__":
         last_saved, saved_step = time.time(), global_step
 
     last_saved, saved_step = time.time(), global_step if checkpoint else None
-
-    # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly.
-    stop_requested = []
+    stop_requested = []  # SIGINT/SIGTERM finish the current iteration, save `last.pt` and exit cleanly
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop_requested.append(signum))
 
@@ -524,8 +512,7 @@ if __name__ == "__main__":
             next_frames[rows] = next_obs[:, -1:]
 
             game_return += reward
-            new_game = info["episode_frame_number"] < last_frame_number  # a real reset, not a life loss
-            for i in np.flatnonzero(new_game):
+            for i in np.flatnonzero(info["episode_frame_number"] < last_frame_number):  # a new game: a real reset, not a lost life
                 recent_returns.append(game_return[i])
                 writer.add_scalar("charts/episodic_return", game_return[i], global_step)
                 writer.add_scalar("charts/episodic_length", last_frame_number[i], global_step)  # frames: how far it got
@@ -564,8 +551,7 @@ if __name__ == "__main__":
                 next_values = next_value_int if t == args.num_steps - 1 else values[t + 1]
                 delta = rewards_int[t] + args.gamma_int * next_values - values[t]
                 advantages_int[t] = last_gae = delta + args.gamma_int * args.gae_lambda * last_gae
-            returns_int = (advantages_int + values).view(-1)
-            advantages_int = advantages_int.view(-1)
+            returns_int, advantages_int = (advantages_int + values).view(-1), advantages_int.view(-1)
         # Agreement on states the student has not trained on yet: honest imitation quality.
         agreement = (student_choices == teacher_logits.argmax(dim=1)).float().mean()
 
@@ -582,8 +568,7 @@ if __name__ == "__main__":
                 ratio = (student_log_probs.gather(1, actions[mb_inds, None]).squeeze(1) - logprobs[mb_inds]).exp()
                 mb_advantages = advantages_int[mb_inds]
                 mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
-                pg_loss = torch.max(-mb_advantages * ratio,
-                                    -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)).mean()
+                pg_loss = torch.max(-mb_advantages * ratio, -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)).mean()
                 value_int_loss = 0.5 * ((new_value_int - returns_int[mb_inds]) ** 2).mean()
                 loss = (1.0 if args.distill else 0.0) * distill_loss + args.curiosity_coef * (pg_loss + args.vf_coef * value_int_loss)
 
@@ -592,9 +577,8 @@ if __name__ == "__main__":
                 nn.utils.clip_grad_norm_(student.parameters(), args.max_grad_norm)
                 optimizer.step()
 
-                # The predictor learns the target on a random fraction of the states, so novelty decays
-                # slowly. A fixed-size random subset rather than a Bernoulli mask: the same expected
-                # fraction, a quarter of the predictor's work, and one tensor shape every step.
+                # The predictor learns the target on a random fraction of the states, so novelty decays slowly: a fixed-size
+                # random subset rather than a Bernoulli mask, the same expected fraction and one tensor shape every step.
                 kept = mb_inds[torch.randperm(len(mb_inds), generator=rnd_generator, device=device)[:rnd_batch_size]]
                 rnd_loss = ((rnd_model.predict(rnd_input[kept]) - targets[kept]) ** 2).mean()
                 rnd_optimizer.zero_grad(set_to_none=True)

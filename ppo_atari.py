@@ -100,7 +100,7 @@ def fail(message: str) -> None:
 
 
 def ale_settings(env_id: str) -> dict:
-    """A gymnasium Atari id -> AtariVectorEnv settings (see ppo_atari.py)."""
+    """A gymnasium Atari id -> AtariVectorEnv settings (sticky actions from the id: docs/preprocessing.md)."""
     try:
         spec = gym.spec(env_id)
     except gym.error.Error:

@@ -78,6 +78,24 @@ SWEEPS = {
     "uncertainty_roles": ("distill_rnd_uncertainty.py", "--uncertainty-distill-discount", ["0", "0.25"]),
     "rnd_published": ("distill_rnd.py", "--rnd-init-steps", ["6400"]),
 }
+# The teachers shipped on 2026-11-28 (teachers.csv of commit 859b1c0), which every result ran against until results began
+# to record their teacher's steps and sha256: {(game, level): (steps, sampled_mean, sampled_std, episodes)}. Kept here
+# because teachers.csv moves on when a teacher is retrained, and these results still need their teacher's noise.
+SHIPPED_BEFORE = {
+    ("BeamRiderNoFrameskip-v4", "bad"): (1000448, 554.4, 118.94, 30),
+    ("BeamRiderNoFrameskip-v4", "medium"): (2008064, 642.67, 186.6, 30),
+    ("BeamRiderNoFrameskip-v4", "good"): (2810880, 906.8, 347.15, 30),
+    ("MsPacmanNoFrameskip-v4", "bad"): (1000448, 587.33, 144.89, 30),
+    ("MsPacmanNoFrameskip-v4", "medium"): (1925120, 1502.0, 775.69, 30),
+    ("MsPacmanNoFrameskip-v4", "good"): (3719168, 1843.0, 587.03, 30),  # the fp16 file's; 1764.33 recorded (fp32)
+    ("QbertNoFrameskip-v4", "bad"): (1000448, 790.83, 106.55, 30),
+    ("QbertNoFrameskip-v4", "medium"): (1769472, 3659.17, 1492.57, 30),
+    ("QbertNoFrameskip-v4", "good"): (3506176, 4785.0, 242.35, 30),  # the fp16 file's; 4650.83 recorded (fp32)
+}
+# A teacher shipped since (a retrained `good`) is another file: its runs are keyed <level>-<steps>M, so that results
+# against the two files never share a key or a label (campaign_report.teacher_label), and the report keeps both.
+
+
 # Steps/s of each script on a 2-core CPU beside other work, for the estimate of the time left until committed
 # results measure it (the median SPS their runs logged); each run adds about a minute of scoring.
 CPU_SPS = {"distill": 240, "distill_rnd": 170, "distill_rnd_uncertainty": 130}
@@ -123,10 +141,12 @@ class Spec:
     steps: int
     script: str
     flags: list = field(default_factory=list)
+    teacher_version: str = ""  # "" for the teacher the campaign began with, else the shipped file's steps, e.g. "10.0M"
 
     @property
     def key(self):
-        return os.path.join(self.tier, self.game, self.teacher, self.variant, f"seed{self.seed}")
+        teacher = f"{self.teacher}-{self.teacher_version}" if self.teacher_version else self.teacher
+        return os.path.join(self.tier, self.game, teacher, self.variant, f"seed{self.seed}")
 
 
 def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
@@ -137,9 +157,18 @@ def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
     return {game: sorted(found, key=LEVELS.index) for game, found in levels.items()}
 
 
-def grid(tiers, levels):
-    """The runs of `tiers` with the shipped `levels` ({game: [level, ...]}), seed-major within a tier (and across the
-    sweep tiers) so that a partial tier is balanced across its cells."""
+def teacher_versions(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
+    """{(game, level): version} of the shipped teachers: "" for the file the campaign began with, else its steps ("10.0M")."""
+    versions = {}
+    for row in csv.DictReader(open(table_path)):
+        steps, first = int(row["steps"]), SHIPPED_BEFORE.get((row["env_id"], row["level"]), (None,))[0]
+        versions[(row["env_id"], row["level"])] = "" if steps == first else f"{steps / 1e6:.1f}M"
+    return versions
+
+
+def grid(tiers, levels, versions=None):
+    """The runs of `tiers` with the shipped `levels` ({game: [level, ...]}) in their `versions` (teacher_versions()), seed-major
+    within a tier (and across the sweep tiers) so that a partial tier is balanced across its cells."""
     specs = []
     for tier in tiers:
         if tier == "smoke":  # two tiny runs: a check of the machinery, not a result
@@ -166,6 +195,8 @@ def grid(tiers, levels):
     # The sweeps answer together (is curiosity strong enough, which of uncertainty's roles costs): seed-major across
     # them, so that a partial sweep has as many seeds in every cell of every sweep. (Python's sort is stable.)
     sweeps = sorted((s for s in specs if s.tier in SWEEPS), key=lambda s: s.seed)
+    for spec in specs:
+        spec.teacher_version = (versions or {}).get((spec.game, spec.teacher), "")
     return [s for s in specs if s.tier not in SWEEPS] + sweeps
 
 
@@ -236,6 +267,13 @@ def teacher_file_sha256(game, level):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def run_teacher_sha256(checkpoint):
+    """sha256 of the teacher file a run distilled, as its last.pt records it (None for runs that predate the record)."""
+    import torch
+
+    return torch.load(checkpoint, map_location="cpu", weights_only=True).get("teacher", {}).get("sha256")
+
+
 def write_result(spec, checkpoint, args):
     scores, cut = score(checkpoint, spec, args.score_games)
     scalars = read_scalars(os.path.dirname(checkpoint))
@@ -269,7 +307,7 @@ def write_result(spec, checkpoint, args):
 
 def run(args):
     """Train and score what is missing; returns the keys of the runs that failed."""
-    specs = [spec for spec in grid(args.tiers, shipped_levels()) if not args.only or spec.key == args.only]
+    specs = [spec for spec in grid(args.tiers, shipped_levels(), teacher_versions()) if not args.only or spec.key == args.only]
     if args.only and not specs:
         fail(f"--only {args.only!r} is not a run of the tiers {' '.join(args.tiers)}; pick a key "
              f"(tier/game/teacher/variant/seed<k>) that `campaign.py run --dry-run --tiers {' '.join(args.tiers)}` lists")
@@ -330,6 +368,11 @@ def run(args):
         action, checkpoint = plan(spec, args.results_dir, args.runs_root)
         if action != "score":  # its script exited 0 short of the end (a signal of its own): a partial run is no result
             print(f"UNFINISHED {spec.key}: its script stopped early; `campaign.py run` resumes it", flush=True)
+            failed.append(spec.key)
+            continue
+        if run_teacher_sha256(checkpoint) not in (None, teacher_file_sha256(spec.game, spec.teacher)):
+            print(f"STALE {spec.key}: it distilled a teacher file that no longer ships (replaced during the run); remove "
+                  f"{os.path.join(args.runs_root, spec.key)} to run it again", flush=True)
             failed.append(spec.key)
             continue
         result = write_result(spec, checkpoint, args)

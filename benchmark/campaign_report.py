@@ -28,7 +28,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from campaign import LEVELS, ROOT, SWEEPS, TEACHERS  # noqa: E402  (teacher levels, weakest first; the teachers and sweeps of each tier)
+# Teacher levels (weakest first), the teachers the campaign began with, the teachers and sweeps of each tier.
+from campaign import LEVELS, ROOT, SHIPPED_BEFORE, SWEEPS, TEACHERS  # noqa: E402
 from plot import resample  # noqa: E402  (the same resampled learning curve as the quick benchmark)
 
 COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_uncertainty": "tab:green",
@@ -36,22 +37,6 @@ COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_unce
 BOOTSTRAP_REPS = 2000
 # Rusu et al. 2016, Table 2: students of a DQN at 25% / 7% / 4% of its parameters scored 108% / 102% / 84%.
 RUSU_2016 = [(0.25, 1.08), (0.07, 1.02), (0.04, 0.84)]
-
-
-# The teachers shipped on 2026-11-28 (teachers.csv of commit 859b1c0), which every result ran against until results began
-# to record their teacher's steps and sha256: {(game, level): (steps, sampled_mean, sampled_std, episodes)}. Kept here
-# because teachers.csv moves on when a teacher is retrained, and these results still need their teacher's noise.
-SHIPPED_BEFORE = {
-    ("BeamRiderNoFrameskip-v4", "bad"): (1000448, 554.4, 118.94, 30),
-    ("BeamRiderNoFrameskip-v4", "medium"): (2008064, 642.67, 186.6, 30),
-    ("BeamRiderNoFrameskip-v4", "good"): (2810880, 906.8, 347.15, 30),
-    ("MsPacmanNoFrameskip-v4", "bad"): (1000448, 587.33, 144.89, 30),
-    ("MsPacmanNoFrameskip-v4", "medium"): (1925120, 1502.0, 775.69, 30),
-    ("MsPacmanNoFrameskip-v4", "good"): (3719168, 1843.0, 587.03, 30),  # the fp16 file's; 1764.33 recorded (fp32)
-    ("QbertNoFrameskip-v4", "bad"): (1000448, 790.83, 106.55, 30),
-    ("QbertNoFrameskip-v4", "medium"): (1769472, 3659.17, 1492.57, 30),
-    ("QbertNoFrameskip-v4", "good"): (3506176, 4785.0, 242.35, 30),  # the fp16 file's; 4650.83 recorded (fp32)
-}
 
 
 def teacher_steps(result):

@@ -1,5 +1,6 @@
 """Specification of the results campaign: its grid, skip/resume rules, compact results and aggregation."""
 
+import csv
 import json
 import os
 import sys
@@ -37,6 +38,23 @@ def test_good_teachers_join_the_100k_and_500k_tiers_and_leave_the_compression_cu
     assert {(s.tier, s.teacher) for s in added} == {("100k", "good"), ("100k", "medium"), ("500k", "good")} | sweeps
     assert sum(s.tier == "100k" for s in added) == (3 + 1) * 3 * 5  # good everywhere, BeamRider's medium
     assert sum(s.tier == "500k" for s in added) == 3 * 3 * 3
+
+
+def test_a_retrained_teacher_is_keyed_by_its_steps_so_its_runs_never_share_a_key_with_the_first_files(tmp_path):
+    rows = [{"env_id": game, "level": level, "steps": steps} for (game, level), (steps, *_) in campaign.SHIPPED_BEFORE.items()]
+    rows = [{**row, "steps": 10_002_432} if (row["env_id"], row["level"]) == ("QbertNoFrameskip-v4", "good") else row for row in rows]
+    with open(tmp_path / "teachers.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["env_id", "level", "steps"])
+        writer.writeheader()
+        writer.writerows(rows)
+    versions = campaign.teacher_versions(tmp_path / "teachers.csv")
+    assert {key: version for key, version in versions.items() if version} == {("QbertNoFrameskip-v4", "good"): "10.0M"}
+    levels = {game: campaign.LEVELS for game in campaign.GAMES}
+    first, now = campaign.grid(["100k"], levels), campaign.grid(["100k"], levels, versions)
+    changed = {a.key: b.key for a, b in zip(first, now) if a.key != b.key}
+    assert len(changed) == 3 * 5 and all(a.split("/")[1:3] == ["QbertNoFrameskip-v4", "good"] for a in changed)
+    assert all(b.split("/")[2] == "good-10.0M" for b in changed.values())
+    assert {s.teacher for s in now} == set(campaign.LEVELS)  # the script is still given the level
 
 
 def test_the_sweeps_vary_one_flag_on_the_good_teachers_of_ms_pacman_and_qbert_with_the_100k_tiers_seeds():

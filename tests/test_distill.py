@@ -2,6 +2,7 @@
 
 import csv
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -105,12 +106,17 @@ def test_the_closing_evaluation_and_the_teachers_ledger_score_are_eval_teacher_p
     assert module.evaluate is eval_teacher.evaluate and module.ledger_score is eval_teacher.ledger_score
 
 
-def test_the_saved_student_can_be_scored_by_eval_teacher(tmp_path):
-    assert run_script("distill.py", "--total-timesteps", 256, *SHORT, "--runs-dir", tmp_path).returncode == 0
-    result = run_script("eval_teacher.py", the_run_dir(tmp_path) / "last.pt", "--n-eval-episodes", 1,
+def test_the_closing_score_is_eval_teacher_pys_score_of_the_saved_student_on_the_same_games(tmp_path):
+    # The last line's ratio compares the student with the teacher's score on eval_teacher.py's games, so those must be the
+    # games the student was scored on: eval_teacher.py scoring last.pt the same way gives the same scores.
+    assert run_script("distill.py", "--total-timesteps", 256, *SHORT[:-2], "--n-eval-episodes", 2, "--runs-dir", tmp_path).returncode == 0
+    summary = json.load(open(the_run_dir(tmp_path) / "summary.json"))
+    result = run_script("eval_teacher.py", the_run_dir(tmp_path) / "last.pt", "--n-eval-episodes", 2, "--no-greedy",
                         "--ledger", tmp_path / "ledger.csv")
     assert result.returncode == 0, result.stderr
-    assert "MsPacmanNoFrameskip-v4" in result.stdout
+    (row,) = csv.DictReader(open(tmp_path / "ledger.csv"))
+    assert row["env_id"] == "MsPacmanNoFrameskip-v4" and summary["eval_seed"] == eval_teacher.Args.seed
+    assert float(row["mean"]) == pytest.approx(sum(summary["student_scores"]) / 2)
 
 
 def test_interrupt_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path):

@@ -68,3 +68,15 @@ def test_zero_augmentations_are_refused(tmp_path):
 
     result = run_script("distill_rnd_uncertainty.py", "--num-augmentations", 0, "--runs-dir", tmp_path)
     assert_one_line_error(result, "--num-augmentations must be positive")
+
+
+def test_distill_kl_is_logged_unweighted_as_the_other_scripts_log_it_beside_the_weighted_loss(tmp_path):
+    from conftest import run_script
+    from test_distill import SHORT, scalars, the_run_dir
+
+    result = run_script("distill_rnd_uncertainty.py", "--total-timesteps", 512, *SHORT, "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    kl, weighted = (scalars(the_run_dir(tmp_path), tag) for tag in ("losses/distill_kl", "losses/weighted_distill_kl"))
+    assert len(kl) == len(weighted) == 2  # one of each per iteration
+    # Each state's KL is weighed by 1 - 0.5 u_n(s) <= 1: the weighted loss is the smaller, the plain KL the one to compare.
+    assert all(w < k for w, k in zip(weighted, kl))

@@ -4,10 +4,12 @@ campaign call runs what it can in its budget and packs the new results into one 
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
 
+import pytest
 import torch
 
 from conftest import ROOT, run_script
@@ -26,9 +28,18 @@ def gpu_job(tmp_path, budget):
     return torch.load(tmp_path / "out" / "QbertNoFrameskip-v4.pt", weights_only=True)
 
 
-def test_the_gpu_job_continues_the_shipped_rung_and_exports_a_resumable_checkpoint(tmp_path):
-    checkpoint = gpu_job(tmp_path, budget=15)
-    exported = tmp_path / "out" / "QbertNoFrameskip-v4.pt"
+@pytest.fixture(scope="module")
+def first_job(tmp_path_factory):
+    """One 15-second GPU job on this CPU: its folder, and a copy of the checkpoint it exported."""
+    job_dir = tmp_path_factory.mktemp("gpu_job")
+    checkpoint = gpu_job(job_dir, budget=15)
+    shutil.copy(job_dir / "out" / "QbertNoFrameskip-v4.pt", job_dir / "first_export.pt")
+    return job_dir, checkpoint
+
+
+def test_the_gpu_job_continues_the_shipped_rung_and_exports_a_resumable_checkpoint(first_job, tmp_path):
+    job_dir, checkpoint = first_job
+    exported = job_dir / "first_export.pt"
     assert exported.stat().st_size < 16 * 2**20
     assert "optimizer" not in checkpoint and checkpoint["args"]["total_timesteps"] == 10_000_000
     assert checkpoint["global_step"] > strongest_shipped_steps("QbertNoFrameskip-v4")  # past the rung it continued
@@ -40,12 +51,12 @@ def test_the_gpu_job_continues_the_shipped_rung_and_exports_a_resumable_checkpoi
     assert "continuing the rung" in more.stdout
 
 
-def test_a_rerun_of_the_gpu_job_on_the_same_machine_continues_its_own_run_exactly(tmp_path):
-    first = gpu_job(tmp_path, budget=15)
-    second = gpu_job(tmp_path, budget=10)
+def test_a_rerun_of_the_gpu_job_on_the_same_machine_continues_its_own_run_exactly(first_job):
+    job_dir, first = first_job
+    second = gpu_job(job_dir, budget=10)
     assert second["run_name"] == first["run_name"]  # the same run folder, optimizer and curves, not the shipped rung again
     assert second["global_step"] > first["global_step"]
-    assert (tmp_path / "work" / "QbertNoFrameskip-v4.log").read_text().count("continuing the rung") == 1
+    assert (job_dir / "work" / "QbertNoFrameskip-v4.log").read_text().count("continuing the rung") == 1
 
 
 def test_the_gpu_campaign_call_packs_the_results_it_made_into_one_file(tmp_path):

@@ -8,6 +8,7 @@ agent chooses (a no-op, then FIRE and action 2)."""
 import importlib
 import inspect
 
+import ale_py
 import cv2
 import gymnasium as gym
 import numpy as np
@@ -151,6 +152,17 @@ def test_a_life_loss_terminates_the_episode_but_the_game_goes_on():
 def test_the_training_scripts_carry_the_same_env(script):
     module = importlib.import_module(script)
     assert inspect.getsource(module.AtariWrapperVectorEnv) == inspect.getsource(distill.AtariWrapperVectorEnv)
+
+
+@pytest.mark.parametrize("module", [distill, eval_teacher], ids=["training_scripts", "eval_teacher"])
+def test_each_game_is_reset_once_by_reset_and_never_by_the_constructor(module, monkeypatch):
+    calls, original = [], ale_py.vector_env.AtariVectorEnv.reset
+    monkeypatch.setattr(ale_py.vector_env.AtariVectorEnv, "reset", lambda self, **kwargs: calls.append(kwargs) or original(self, **kwargs))
+    envs = module.AtariWrapperVectorEnv("BreakoutNoFrameskip-v4", 2)
+    assert calls == []
+    envs.reset(seed=5)
+    assert calls == [{"seed": 5}, {"seed": 6}]
+    envs.close()
 
 
 def same(ours, theirs):
