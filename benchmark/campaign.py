@@ -3,6 +3,7 @@
     python benchmark/campaign.py run                 # run what is missing, one run at a time
     python benchmark/campaign.py run --dry-run       # the plan: done / resume / score / start, and the time left
     python benchmark/campaign.py run --workers 6     # several runs at a time (a GPU machine's 16 cores)
+    python benchmark/campaign.py run --levels good   # only the `good` teachers' cells (after a retrained `good` ships)
     python benchmark/campaign.py report              # figures and tables from the committed results -> docs/campaign/
 
 The grid (tiers, in the order they run; the teachers of each in TEACHERS):
@@ -107,6 +108,8 @@ class Args:
     """run: train and score what is missing; report: figures and tables from the results"""
     tiers: tuple[str, ...] = tuple(TIERS)
     """tiers to run, in this order (100k, ablation, compression, 500k, compression_500k; `smoke`: two 256-step runs, a check)"""
+    levels: tuple[str, ...] = tuple(LEVELS)
+    """(run) teacher levels to run, e.g. `--levels good` to re-run the cells of a retrained `good` and nothing else"""
     results_dir: str = "results/campaign"
     """where the compact per-run results live (committed)"""
     runs_root: str = os.path.join(os.path.expanduser("~"), "runs", "campaign")
@@ -307,7 +310,8 @@ def write_result(spec, checkpoint, args):
 
 def run(args):
     """Train and score what is missing; returns the keys of the runs that failed."""
-    specs = [spec for spec in grid(args.tiers, shipped_levels(), teacher_versions()) if not args.only or spec.key == args.only]
+    levels = {game: [level for level in found if level in args.levels] for game, found in shipped_levels().items()}
+    specs = [spec for spec in grid(args.tiers, levels, teacher_versions()) if not args.only or spec.key == args.only]
     if args.only and not specs:
         fail(f"--only {args.only!r} is not a run of the tiers {' '.join(args.tiers)}; pick a key "
              f"(tier/game/teacher/variant/seed<k>) that `campaign.py run --dry-run --tiers {' '.join(args.tiers)}` lists")
@@ -421,6 +425,8 @@ if __name__ == "__main__":
     unknown = [t for t in args.tiers if t not in TIERS + ["smoke"]]
     if unknown:
         fail(f"unknown tier {unknown[0]!r}; pick from {', '.join(TIERS + ['smoke'])}")
+    if set(args.levels) - set(LEVELS):
+        fail(f"unknown teacher level {sorted(set(args.levels) - set(LEVELS))[0]!r} in --levels; pick from {', '.join(LEVELS)}")
     for flag, value, smallest in [("max-runs", args.max_runs, 0), ("workers", args.workers, 1), ("score-games", args.score_games, 1),
                                   ("threads", args.threads, 0)]:
         if value < smallest:

@@ -142,6 +142,18 @@ def test_an_unknown_tier_is_refused():
     assert_one_line_error(result, "unknown tier '1M'")
 
 
+def test_levels_plans_the_runs_of_those_teacher_levels_only(tmp_path):
+    result = run_script("benchmark/campaign.py", "run", "--dry-run", "--tiers", "100k", "--levels", "good", "--runs-root", tmp_path,
+                        "--results-dir", tmp_path / "results")
+    planned = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert result.returncode == 0 and len(planned) == 3 * 3 * 5  # 3 games x 3 scripts x 5 seeds
+    assert {key.split("/")[2].split("-")[0] for key in planned} == {"good"}
+
+
+def test_an_unknown_teacher_level_is_refused():
+    assert_one_line_error(run_script("benchmark/campaign.py", "run", "--levels", "great"), "unknown teacher level 'great'")
+
+
 def test_only_a_key_outside_the_grid_is_refused(tmp_path):
     result = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", "--only", "garbage/key", "--runs-root", tmp_path)
     assert_one_line_error(result, "--only 'garbage/key' is not a run of the tiers smoke", "--dry-run --tiers smoke")
