@@ -21,7 +21,8 @@ def strongest_shipped_steps(game):
 
 
 def gpu_job(tmp_path, budget):
-    env = dict(os.environ, BUDGET=str(budget), GAMES="QbertNoFrameskip-v4", NUM_ENVS="4", NUM_MINIBATCHES="2",
+    # TOTAL past any shipped rung (the default, 10M, is where the retrained `good` rungs stop: nothing would be left to do).
+    env = dict(os.environ, BUDGET=str(budget), GAMES="QbertNoFrameskip-v4", TOTAL="20000000", NUM_ENVS="4", NUM_MINIBATCHES="2",
                OUT=str(tmp_path / "out"), WORK=str(tmp_path / "work"), PYTHON=sys.executable)
     result = subprocess.run(["bash", "benchmark/gpu_teachers.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -41,7 +42,7 @@ def test_the_gpu_job_continues_the_shipped_rung_and_exports_a_resumable_checkpoi
     job_dir, checkpoint = first_job
     exported = job_dir / "first_export.pt"
     assert exported.stat().st_size < 16 * 2**20
-    assert "optimizer" not in checkpoint and checkpoint["args"]["total_timesteps"] == 10_000_000
+    assert "optimizer" not in checkpoint and checkpoint["args"]["total_timesteps"] == 20_000_000
     assert checkpoint["global_step"] > strongest_shipped_steps("QbertNoFrameskip-v4")  # past the rung it continued
     assert checkpoint["args"]["num_envs"] == 4  # the job's rollout shape replaced the rung's 64 envs
     # What comes back is itself a rung: ppo_atari.py continues it.
