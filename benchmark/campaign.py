@@ -21,6 +21,8 @@ The grid (tiers, in the order they run; the teachers of each in TEACHERS):
                curiosity only) and 0.25 x 5 seeds, 100k steps (0.5 is the 100k tier's)
   rnd_published  Ms. Pac-Man x good teacher x distill_rnd.py with RND's observation statistics started from 50 x 128
                random steps per env, as Burda et al. did (`--rnd-init-steps 6400`) x 5 seeds, 100k steps
+  curiosity_dose_500k  the dose's two most telling coefficients at 500k steps, 0.3 (its best at 100k) and 3 (its clear
+               cost), on the same cells x 3 seeds (the 500k tier holds distill.py and the default 0.1)
 A level that is not shipped (teachers/teachers.csv) is left out of the grid.
 Every final student is scored like the teachers of teachers.csv: 30 whole games, sampled, on
 eval_teacher.py's game seeds.
@@ -55,7 +57,8 @@ sys.path.insert(0, ROOT)
 GAMES = ["MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4", "BeamRiderNoFrameskip-v4"]
 SCRIPTS = {"distill": "distill.py", "distill_rnd": "distill_rnd.py", "distill_rnd_uncertainty": "distill_rnd_uncertainty.py"}
 LEVELS = ["bad", "medium", "good"]
-TIERS = ["100k", "ablation", "compression", "500k", "compression_500k", "curiosity_dose", "uncertainty_roles", "rnd_published"]
+TIERS = ["100k", "ablation", "compression", "500k", "compression_500k", "curiosity_dose", "uncertainty_roles", "rnd_published",
+         "curiosity_dose_500k"]
 # The teachers of each tier, by game. The campaign began when each game's strongest shipped teacher was `medium`
 # (Ms. Pac-Man, Qbert) or `bad` (BeamRider, "the first strongest"); BeamRider's `medium` and every game's `good`
 # shipped after the ablation and the compression tiers had run. The 100k and 500k tiers, which ask what curiosity
@@ -72,12 +75,14 @@ TEACHERS = {
     "curiosity_dose": {MSPACMAN: ["good"], QBERT: ["good"]},
     "uncertainty_roles": {MSPACMAN: ["good"], QBERT: ["good"]},
     "rnd_published": {MSPACMAN: ["good"]},
+    "curiosity_dose_500k": {MSPACMAN: ["good"], QBERT: ["good"]},
 }
 # The settings each sweep tier varies: {tier: (script, flag, values)}. The tiers' defaults (0.1, 0.5, 50) are in 100k.
 SWEEPS = {
     "curiosity_dose": ("distill_rnd.py", "--curiosity-coef", ["0.03", "0.3", "1", "3"]),
     "uncertainty_roles": ("distill_rnd_uncertainty.py", "--uncertainty-distill-discount", ["0", "0.25"]),
     "rnd_published": ("distill_rnd.py", "--rnd-init-steps", ["6400"]),
+    "curiosity_dose_500k": ("distill_rnd.py", "--curiosity-coef", ["0.3", "3"]),
 }
 # The teachers shipped on 2026-11-28 (teachers.csv of commit 859b1c0), which every result ran against until results began
 # to record their teacher's steps and sha256: {(game, level): (steps, sampled_mean, sampled_std, episodes)}. Kept here
@@ -180,7 +185,7 @@ def grid(tiers, levels, versions=None):
             continue
         steps = 500_000 if "500k" in tier else 100_000
         seeds = {"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3, "curiosity_dose": 5,
-                 "uncertainty_roles": 5, "rnd_published": 5}
+                 "uncertainty_roles": 5, "rnd_published": 5, "curiosity_dose_500k": 3}
         for seed in range(seeds.get(tier, 0)):
             for game in GAMES:
                 for level in [level for level in TEACHERS[tier].get(game, []) if level in levels.get(game, [])]:

@@ -520,12 +520,19 @@ def game_length(runs):
 
 
 # The setting of each sweep that the 100k tier ran: {tier: (that variant, its value)}. distill.py is the sweeps' common zero.
-SWEEP_DEFAULTS = {"curiosity_dose": ("distill_rnd", "0.1"), "uncertainty_roles": ("distill_rnd_uncertainty", "0.5"),
+SWEEP_DEFAULTS = {"curiosity_dose": ("distill_rnd", "0.1"), "curiosity_dose_500k": ("distill_rnd", "0.1"),
+                  "uncertainty_roles": ("distill_rnd_uncertainty", "0.5"),
                   "rnd_published": ("distill_rnd", "50")}
 SWEEP_TITLES = {"curiosity_dose": "Curiosity's dose: distill_rnd.py's --curiosity-coef",
+                "curiosity_dose_500k": "Curiosity's dose at 500,000 steps: distill_rnd.py's --curiosity-coef 0.3 and 3",
                 "uncertainty_roles": "Uncertainty's two roles: distill_rnd_uncertainty.py's --uncertainty-distill-discount "
                                      "(0: uncertainty steers curiosity only)",
                 "rnd_published": "RND as published: distill_rnd.py's --rnd-init-steps (50 x 128 = 6400 random steps per env)"}
+
+
+def sweep_main_tier(tier):
+    """The tier whose distill.py and default runs a sweep is compared with: the one of its length."""
+    return "500k" if tier.endswith("500k") else "100k"
 
 
 def sweep_runs(tier, sweep_table, main_table):
@@ -545,12 +552,13 @@ def sweep_runs(tier, sweep_table, main_table):
 
 
 def sweep_lines(tier, sweep_table, main_table, out_dir):
-    """A sweep tier's section: each setting's behaviour per cell, its difference from distill.py (matched seeds of the 100k
+    """A sweep tier's section: each setting's behaviour per cell, its difference from distill.py (matched seeds of the main
     tier), and for the curiosity dose the dose-response figure."""
     _, flag, _ = SWEEPS[tier]
     by_cell = sweep_runs(tier, sweep_table, main_table)
     lines = [f"## {SWEEP_TITLES[tier]}", "",
-             f"Tier {tier}, 100,000 steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the 100k tier's runs of the same "
+             f"Tier {tier}, {sweep_main_tier(tier)[:-1]},000 steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the "
+             f"{sweep_main_tier(tier)} tier's runs of the same "
              "cell and teacher file on the same seeds. Ratio: mean over seeds (95% t-interval); learning: the training games' "
              "mean return over the run / the teacher's score; agreement, intrinsic reward and game length (frames the acting student "
              "survives per game: how far into the game it gets) over the last quarter of the run; - where the runs predate that curve, (n) where only n of them have it.", "",
@@ -581,8 +589,8 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
     if comparisons:
         lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons) + [""]
     else:
-        lines += ["Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's 100k runs of the same cell "
-                  "and teacher file.", ""]
+        lines += [f"Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's {sweep_main_tier(tier)} runs of "
+                  "the same cell and teacher file.", ""]
     if tier == "curiosity_dose":
         lines += dose_figure(os.path.join(out_dir, "curiosity_dose.png"), by_cell)
     return lines
@@ -775,7 +783,7 @@ def main(results, out_dir):
                 lines += [""] + trim_line(matrices, keys)
     lines += quality_bar(by_tier)
     for tier in [t for t in SWEEPS if t in by_tier]:
-        lines += sweep_lines(tier, cells(by_tier[tier]), cells(by_tier.get("100k", [])), out_dir)
+        lines += sweep_lines(tier, cells(by_tier[tier]), cells(by_tier.get(sweep_main_tier(tier), [])), out_dir)
     if iqm_by_group:
         aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_group, poi_by_group)
     if "ablation" in by_tier:

@@ -23,7 +23,7 @@ def test_the_grid_has_every_cell_of_the_issue():
     count = lambda tier: sum(s.tier == tier for s in specs)  # noqa: E731
     # 5 game x teacher cells x 3 scripts x 5 seeds; BeamRider's curiosity-only ablation; 2 widths x 3 games x 3 seeds; 3 x 3 x 3;
     # compression again at 500k steps where 100k steps did not decide it (Ms. Pac-Man, Qbert).
-    assert [count(tier) for tier in campaign.TIERS] == [75, 5, 18, 27, 12, 0, 0, 0]  # the sweeps take good teachers
+    assert [count(tier) for tier in campaign.TIERS] == [75, 5, 18, 27, 12, 0, 0, 0, 0]  # the sweeps take good teachers
     assert {s.teacher for s in specs if s.tier == "500k"} == {"medium", "bad"}  # each game's strongest: BeamRider ships bad only
     assert all(s.steps == 500_000 for s in specs if s.tier in ("500k", "compression_500k"))
     assert [s.key for s in specs] == list(dict.fromkeys(s.key for s in specs))  # no run twice
@@ -34,10 +34,17 @@ def test_good_teachers_join_the_100k_and_500k_tiers_and_leave_the_compression_cu
     after = campaign.grid(campaign.TIERS, {game: campaign.LEVELS for game in campaign.GAMES})
     added = [s for s in after if s.key not in before]
     assert before <= {s.key for s in after}  # every committed result stays in the grid
-    sweeps = {("curiosity_dose", "good"), ("uncertainty_roles", "good"), ("rnd_published", "good")}
+    sweeps = {("curiosity_dose", "good"), ("uncertainty_roles", "good"), ("rnd_published", "good"), ("curiosity_dose_500k", "good")}
     assert {(s.tier, s.teacher) for s in added} == {("100k", "good"), ("100k", "medium"), ("500k", "good")} | sweeps
     assert sum(s.tier == "100k" for s in added) == (3 + 1) * 3 * 5  # good everywhere, BeamRider's medium
     assert sum(s.tier == "500k" for s in added) == 3 * 3 * 3
+
+
+def test_the_500k_dose_runs_its_two_telling_coefficients_on_the_sweep_cells_for_3_seeds():
+    specs = campaign.grid(["curiosity_dose_500k"], {game: campaign.LEVELS for game in campaign.GAMES})
+    assert len(specs) == 2 * 2 * 3 and {s.steps for s in specs} == {500_000} and {s.teacher for s in specs} == {"good"}
+    assert {tuple(s.flags) for s in specs} == {("--curiosity-coef", "0.3"), ("--curiosity-coef", "3")}
+    assert {s.game for s in specs} == {"MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4"}
 
 
 def test_a_retrained_teacher_is_keyed_by_its_steps_so_its_runs_never_share_a_key_with_the_first_files(tmp_path):

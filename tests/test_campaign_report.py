@@ -156,6 +156,21 @@ def test_the_sweep_sections_render_from_synthetic_results(tmp_path):
     assert (tmp_path / "curiosity_dose.png").stat().st_size > 10_000
 
 
+def test_a_500k_sweep_is_compared_with_the_500k_tiers_runs(tmp_path):
+    results = []
+    for seed in (1, 2):
+        teacher = campaign_report.SHIPPED_BEFORE[(QBERT, "good")][1]
+        results += [synthetic_result("500k", QBERT, "good", variant, seed, 0.9 * teacher, steps=500_000) for variant in ("distill", "distill_rnd")]
+        results += [synthetic_result("100k", QBERT, "good", "distill", seed, 0.3 * teacher)]  # another length: not the baseline
+        results += [synthetic_result("curiosity_dose_500k", QBERT, "good", f"curiosity-coef{value}", seed, 0.8 * teacher, steps=500_000)
+                    for value in ("0.3", "3")]
+    campaign_report.main(results, str(tmp_path))
+    text = (tmp_path / "results.md").read_text()
+    assert "Tier curiosity_dose_500k, 500,000 steps; distill.py and the default (0.1) are the 500k tier's runs" in text
+    assert f"| {QBERT} | good | distill.py | 2 | 90% " in text
+    assert "| --curiosity-coef 3, Qbert good | 1, 2 / 2 | -10.0 | " in text
+
+
 def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_where_runs_logged_it(tmp_path):
     results = [r for r in sweep_campaign() if r["game"] == QBERT]
     for r in results:
