@@ -165,6 +165,11 @@ def shipped_levels(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
     return {game: sorted(found, key=LEVELS.index) for game, found in levels.items()}
 
 
+def tier_steps(tier):
+    """Training steps of each run of a tier: 500k for the tiers named so, else 100k."""
+    return 500_000 if "500k" in tier else 100_000
+
+
 def teacher_versions(table_path=os.path.join(ROOT, "teachers", "teachers.csv")):
     """{(game, level): version} of the shipped teachers: "" for the file the campaign began with, else its steps ("10.0M")."""
     versions = {}
@@ -183,7 +188,7 @@ def grid(tiers, levels, versions=None):
             specs += [Spec("smoke", "MsPacmanNoFrameskip-v4", "bad", "distill", seed, 256, "distill.py",
                            ["--num-envs", "2", "--num-steps", "64", "--num-minibatches", "2"]) for seed in (1, 2)]
             continue
-        steps = 500_000 if "500k" in tier else 100_000
+        steps = tier_steps(tier)
         seeds = {"100k": 5, "ablation": 5, "compression": 3, "500k": 3, "compression_500k": 3, "curiosity_dose": 5,
                  "uncertainty_roles": 5, "rnd_published": 5, "curiosity_dose_500k": 3}
         for seed in range(seeds.get(tier, 0)):

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 # Teacher levels (weakest first), the teachers the campaign began with, the teachers and sweeps of each tier.
-from campaign import LEVELS, ROOT, SHIPPED_BEFORE, SWEEPS, TEACHERS  # noqa: E402
+from campaign import LEVELS, ROOT, SHIPPED_BEFORE, SWEEPS, TEACHERS, tier_steps  # noqa: E402
 from plot import resample  # noqa: E402  (the same resampled learning curve as the quick benchmark)
 
 COLOURS = {"distill": "tab:blue", "distill_rnd": "tab:orange", "distill_rnd_uncertainty": "tab:green",
@@ -532,7 +532,7 @@ SWEEP_TITLES = {"curiosity_dose": "Curiosity's dose: distill_rnd.py's --curiosit
 
 def sweep_main_tier(tier):
     """The tier whose distill.py and default runs a sweep is compared with: the one of its length."""
-    return "500k" if tier.endswith("500k") else "100k"
+    return "500k" if tier_steps(tier) == 500_000 else "100k"
 
 
 def sweep_runs(tier, sweep_table, main_table):
@@ -557,7 +557,7 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
     _, flag, _ = SWEEPS[tier]
     by_cell = sweep_runs(tier, sweep_table, main_table)
     lines = [f"## {SWEEP_TITLES[tier]}", "",
-             f"Tier {tier}, {sweep_main_tier(tier)[:-1]},000 steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the "
+             f"Tier {tier}, {tier_steps(tier):,} steps; distill.py and the default ({SWEEP_DEFAULTS[tier][1]}) are the "
              f"{sweep_main_tier(tier)} tier's runs of the same "
              "cell and teacher file on the same seeds. Ratio: mean over seeds (95% t-interval); learning: the training games' "
              "mean return over the run / the teacher's score; agreement, intrinsic reward and game length (frames the acting student "
