@@ -84,11 +84,14 @@ class Args:
     """checkpoint ladder (agent steps); beyond the last, the ladder doubles: 10M, 20M, 40M, ..."""
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
+    bf16_update: bool = False
+    """the update's torso in bf16 autocast, its heads in fp32: ~1.4x on CPUs with avx512_bf16 (docs/throughput.md)"""
     checkpoint_minutes: float = 10.0
     """minutes between saves of `last.pt` (~20 MB): a run killed without warning loses at most this much"""
     resume: Optional[str] = None
     """a checkpoint to continue: a runs/ one exactly, in its folder; a shipped rung in a new folder (docs/teachers.md).
-    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches and --runs-dir given here replace them"""
+    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches, --bf16-update and --runs-dir given here
+    replace them"""
 
 
 def fail(message: str) -> None:
@@ -219,15 +222,17 @@ class Agent(nn.Module):
         self.actor = layer_init(nn.Linear(512, num_actions), std=0.01)
         self.critic = layer_init(nn.Linear(512, 1), std=1)
 
-    def features(self, x):
-        # channels_last: oneDNN's preferred conv layout (a few % per PPO update here, docs/speed.md).
-        return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0)
+    def features(self, x, bf16=False):
+        # channels_last: oneDNN's preferred conv layout (a few % per PPO update here, docs/speed.md). In bf16 (8-bit mantissa)
+        # the logits would move the ratio r by ~0.6% before any update; fp32 heads halve that (docs/throughput.md).
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=bf16):
+            return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0).float()
 
     def get_value(self, x):
         return self.critic(self.features(x))
 
-    def get_action_and_value(self, x, action=None):
-        hidden = self.features(x)
+    def get_action_and_value(self, x, action=None, bf16=False):
+        hidden = self.features(x, bf16)
         logits = self.actor(hidden)
         probs = Categorical(logits=logits, validate_args=False)  # non-finite logits reach the per-iteration check
         if action is None:
@@ -301,8 +306,8 @@ if __name__ == "__main__":
     args = tyro.cli(Args)
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     if checkpoint:  # hyperparameters come from the run being resumed; the few that may change are taken where given
-        given = lambda name: any(a.split("=")[0] in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
-        changed = {k: getattr(args, k) for k in ("total_timesteps", "num_envs", "num_minibatches", "runs_dir") if given(k)}
+        given = lambda name: any(a.split("=")[0].replace("--no-", "--") in (f"--{name}", f"--{name.replace('_', '-')}") for a in sys.argv[1:])  # noqa: E731
+        changed = {k: getattr(args, k) for k in ("total_timesteps", "num_envs", "num_minibatches", "bf16_update", "runs_dir") if given(k)}
         saved_args = {k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["args"].items() if k not in RETIRED_ARGS}
         args = dataclasses.replace(Args(**saved_args), resume=args.resume, cuda=args.cuda, **changed)
     # A shipped rung holds no optimizer: it continues in a new folder, and its first update, at learning rate 0, only fills
@@ -450,7 +455,7 @@ if __name__ == "__main__":
             b_inds = torch.randperm(batch_size, device=device)
             for start in range(0, batch_size, minibatch_size):
                 mb_inds = b_inds[start : start + minibatch_size]
-                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions[mb_inds])
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions[mb_inds], args.bf16_update)
                 logratio = newlogprob - b_logprobs[mb_inds]
                 ratio = logratio.exp()
                 with torch.no_grad():

@@ -6,8 +6,9 @@
 Times what dominates ppo_atari.py (docs/throughput.md): one minibatch step of the PPO update (forward, backward and
 Adam over 256 states, channels_last as the script has it) and the rollout's forward pass over 8 states. Each round
 times fp32, then bf16, so the machine's drift divides out of the ratio; the table gives the median over rounds and
-the spread of the ratio. A speed-up says nothing about learning: bf16 keeps 8 bits of mantissa, so ppo_atari.py
-adopts it only once same-seed curves of a continued rung match with and without it (docs/throughput.md)."""
+the spread of the ratio. bf16 runs the torso only, as `ppo_atari.py --bf16-update` does (the heads stay in fp32). A
+speed-up says nothing about learning: bf16 keeps 8 bits of mantissa; docs/throughput.md compares the two on a continued
+rung."""
 
 import os
 import statistics
@@ -51,16 +52,15 @@ if __name__ == "__main__":
     actions = torch.randint(0, 9, (256,))
 
     def update(bf16):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            _, log_prob, entropy, value = agent.get_action_and_value(obs, actions)
-            loss = -log_prob.float().mean() + 0.5 * value.float().pow(2).mean() - 0.01 * entropy.float().mean()
+        _, log_prob, entropy, value = agent.get_action_and_value(obs, actions, bf16)  # as ppo_atari.py --bf16-update
+        loss = -log_prob.mean() + 0.5 * value.pow(2).mean() - 0.01 * entropy.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
 
     def act(bf16):
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            agent.get_action_and_value(obs[:8])
+        with torch.inference_mode():
+            agent.get_action_and_value(obs[:8], bf16=bf16)
 
     for bf16 in (False, True):  # warm-up: oneDNN picks its kernels on the first call
         update(bf16)

@@ -81,6 +81,28 @@ def test_a_checkpoint_that_records_its_iteration_still_resumes(tiny_teacher_run,
     assert ppo_atari.load_checkpoint(str(run_dir / "last.pt"))["global_step"] == 256
 
 
+def test_bf16_update_runs_the_torso_in_bf16_and_the_heads_in_fp32():
+    torch.manual_seed(0)
+    agent = ppo_atari.Agent(9)
+    obs, actions = torch.randint(0, 256, (16, 4, 84, 84), dtype=torch.uint8), torch.randint(0, 9, (16,))
+    hidden_fp32, hidden_bf16 = agent.features(obs), agent.features(obs, bf16=True)
+    assert hidden_bf16.dtype == torch.float32 and not torch.equal(hidden_bf16, hidden_fp32)
+    assert torch.allclose(hidden_bf16, hidden_fp32, rtol=0.05, atol=0.02)
+    _, logprob_fp32, _, _ = agent.get_action_and_value(obs, actions)
+    _, logprob_bf16, _, value_bf16 = agent.get_action_and_value(obs, actions, bf16=True)
+    assert logprob_bf16.dtype == value_bf16.dtype == torch.float32
+    assert (logprob_bf16 - logprob_fp32).abs().max() < 0.01  # PPO's ratio moves by under 1% before any update
+
+
+def test_bf16_update_can_be_switched_on_and_off_when_resuming(tiny_teacher_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_teacher_run, run_dir)
+    assert run_script("ppo_atari.py", "--resume", run_dir / "step_128.pt", "--bf16-update").returncode == 0
+    assert ppo_atari.load_checkpoint(str(run_dir / "last.pt"))["args"]["bf16_update"] is True
+    assert run_script("ppo_atari.py", "--resume", run_dir / "last.pt", "--no-bf16-update", "--total-timesteps", 320).returncode == 0
+    assert ppo_atari.load_checkpoint(str(run_dir / "last.pt"))["args"]["bf16_update"] is False
+
+
 def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     # Random Breakout loses a life every ~25 steps: with life-episodes the logged returns would
     # come 5x as often as games. 2 envs x 600 steps are ~1200 steps, i.e. a handful of games.
