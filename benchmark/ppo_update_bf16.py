@@ -70,7 +70,7 @@ if __name__ == "__main__":
         for bf16 in (False, True):
             times[("update", bf16)].append(timed(lambda: update(bf16), 4))
             times[("act", bf16)].append(timed(lambda: act(bf16), 50))
-    print(f"| what | fp32 ms | bf16 ms | speed-up, median (rounds) |\n|---|---:|---:|---|")
+    print("| what | fp32 ms | bf16 ms | speed-up, median (rounds) |\n|---|---:|---:|---|")
     for what, label in (("update", "PPO minibatch step, 256 states"), ("act", "rollout forward, 8 states")):
         ratios = [a / b for a, b in zip(times[(what, False)], times[(what, True)])]
         print(f"| {label} | {statistics.median(times[(what, False)]) * 1e3:.1f} | {statistics.median(times[(what, True)]) * 1e3:.1f} "

@@ -2,8 +2,11 @@
 
 import csv
 import os
+import re
 import subprocess
 import sys
+
+import numpy as np
 
 from torch.utils.tensorboard import SummaryWriter
 
@@ -139,3 +142,29 @@ def test_teachers_sh_continues_the_most_trained_shipped_rung_when_asked_and_no_r
 
 def test_the_bf16_benchmark_refuses_zero_rounds_in_one_line():
     assert_one_line_error(run_script("benchmark/ppo_update_bf16.py", "--rounds", 0), "--rounds and --threads must be positive")
+
+
+def write_curve(run_dir, returns_by_step):
+    writer = SummaryWriter(str(run_dir))
+    for step, value in returns_by_step:
+        writer.add_scalar("charts/episodic_return", value, step)
+    writer.close()
+
+
+def test_continuations_measures_the_difference_over_the_window_only(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "benchmark"))
+    import continuations
+
+    rng = np.random.default_rng(0)
+    write_curve(tmp_path / "a", [(1000 + i, 100 + rng.normal()) for i in range(200)] + [(5000, 1e6)])  # 5000: past the window
+    write_curve(tmp_path / "b", [(1000 + i, 150 + rng.normal()) for i in range(200)])
+    row = [line for line in continuations.table({"a": tmp_path / "a", "b": tmp_path / "b"}, 999, 1000).splitlines()
+           if "episodic_return" in line][0]
+    assert "(200/200 games)" in row
+    difference, low, high = (float(x) for x in re.findall(r"([+-][\d.]+)", row.split("|")[-2]))
+    assert 49 < difference < 51 and 48 < low < high < 52
+
+
+def test_continuations_without_events_is_one_line(tmp_path):
+    result = run_script("benchmark/continuations.py", "--runs", "a", tmp_path, "b", tmp_path / "b", "--start", 0, "--steps", 10)
+    assert_one_line_error(result, "no events in")
