@@ -85,13 +85,12 @@ class Args:
     runs_dir: str = "runs"
     """where `runs/<run_name>/` (checkpoints and TensorBoard events) is written"""
     bf16_update: bool = False
-    """the update's torso in bf16 autocast, its heads in fp32: ~1.4x on CPUs with avx512_bf16 (docs/throughput.md)"""
+    """the update's torso in bf16 autocast, heads in fp32: faster on CPUs with avx512_bf16, but it changed learning (docs/throughput.md)"""
     checkpoint_minutes: float = 10.0
     """minutes between saves of `last.pt` (~20 MB): a run killed without warning loses at most this much"""
     resume: Optional[str] = None
     """a checkpoint to continue: a runs/ one exactly, in its folder; a shipped rung in a new folder (docs/teachers.md).
-    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches, --bf16-update and --runs-dir given here
-    replace them"""
+    It brings its hyperparameters; --total-timesteps, --num-envs, --num-minibatches, --bf16-update, --runs-dir given here win"""
 
 
 def fail(message: str) -> None:
@@ -223,8 +222,7 @@ class Agent(nn.Module):
         self.critic = layer_init(nn.Linear(512, 1), std=1)
 
     def features(self, x, bf16=False):
-        # channels_last: oneDNN's preferred conv layout (a few % per PPO update here, docs/speed.md). In bf16 (8-bit mantissa)
-        # the logits would move the ratio r by ~0.6% before any update; fp32 heads halve that (docs/throughput.md).
+        # channels_last: oneDNN's preferred conv layout (docs/speed.md). Heads stay fp32: bf16 logits move r by ~0.6% (throughput.md).
         with torch.autocast(x.device.type, torch.bfloat16, enabled=bf16):
             return self.network(x.contiguous(memory_format=torch.channels_last) / 255.0).float()
 
