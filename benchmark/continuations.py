@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import tyro
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from campaign import read_scalars  # benchmark/campaign.py, beside this script
 
 TAGS = ["charts/episodic_return", "charts/episodic_length", "losses/entropy", "losses/approx_kl", "losses/clipfrac",
         "losses/value_loss", "losses/explained_variance"]
@@ -33,13 +34,9 @@ class Args:
 
 
 def window(run_dir, start, end):
-    """{tag: values logged at steps in (start, end]} over every events file of a run (a resumed run has several)."""
-    values = {}
-    for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
-        events = EventAccumulator(path, size_guidance={"scalars": 0}).Reload()
-        for tag in set(TAGS) & set(events.Tags()["scalars"]):
-            values.setdefault(tag, []).extend(e.value for e in events.Scalars(tag) if start < e.step <= end)
-    return {tag: np.array(v) for tag, v in values.items()}
+    """{tag: values logged at steps in (start, end]}, read as the campaign reads a run (every events file of a resumed run)."""
+    scalars = read_scalars(str(run_dir))
+    return {tag: np.array([v for step, v in scalars[tag] if start < step <= end]) for tag in TAGS if tag in scalars}
 
 
 def difference(reference, other, rng, resamples=5000):
