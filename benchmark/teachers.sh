@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train and score the teacher ladder of the benchmark games (resumable: re-run to continue).
 #
-#   bash benchmark/teachers.sh                         # 10M steps each: a GPU job (hours on 2 CPU cores)
+#   bash benchmark/teachers.sh                         # 10M steps each (10,002,432): a GPU job (hours on 2 CPU cores)
 #   GAMES="QbertNoFrameskip-v4" STEPS=1000000 bash benchmark/teachers.sh
 #   LAUNCHER=slurm SLURM_GPUS=1 bash benchmark/teachers.sh   # one Slurm array task per game
 #   FROM_SHIPPED=1 GAMES="QbertNoFrameskip-v4" TEACHERS_DIR=~/runs/teachers nice bash benchmark/teachers.sh
@@ -16,7 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GAMES=${GAMES:-"MsPacmanNoFrameskip-v4 QbertNoFrameskip-v4 BeamRiderNoFrameskip-v4"}
-STEPS=${STEPS:-10000000}
+# 10M steps, rounded up to a whole update: 1,221 of 64 x 128 samples (9,768 of 8 x 128); ppo_atari.py runs
+# total // batch updates, so 10000000 would stop at 9,994,240, short of the field's 10M.
+STEPS=${STEPS:-10002432}
 PYTHON=${PYTHON:-python}
 TEACHERS_DIR=${TEACHERS_DIR:-runs/teachers}
 LAUNCHER=${LAUNCHER:-local}

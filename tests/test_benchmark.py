@@ -137,7 +137,15 @@ def test_teachers_sh_continues_the_most_trained_shipped_rung_when_asked_and_no_r
     result = subprocess.run(["bash", "benchmark/teachers.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
     rows = [r for r in csv.DictReader(open(os.path.join(ROOT, "teachers", "teachers.csv"))) if r["env_id"] == "QbertNoFrameskip-v4"]
     rung = "teachers/" + max(rows, key=lambda r: int(r["steps"]))["path"]
-    assert f"ppo_atari.py --resume {rung} --total-timesteps 10000000 --runs-dir {tmp_path}/QbertNoFrameskip-v4" in result.stdout
+    assert f"ppo_atari.py --resume {rung} --total-timesteps 10002432 --runs-dir {tmp_path}/QbertNoFrameskip-v4" in result.stdout
+
+
+def test_teachers_sh_default_run_ends_at_or_past_10M_steps_on_both_recipes(tmp_path):
+    env = dict(os.environ, DRY_RUN="1", GAMES="QbertNoFrameskip-v4", TEACHERS_DIR=str(tmp_path), PYTHON=sys.executable)
+    result = subprocess.run(["bash", "benchmark/teachers.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    total = int(result.stdout.split("--total-timesteps ")[1].split()[0])
+    for batch in (8 * 128, 64 * 128):  # ppo_atari.py runs total // batch whole updates
+        assert total // batch * batch >= 10_000_000
 
 
 def test_the_bf16_benchmark_refuses_zero_rounds_in_one_line():
