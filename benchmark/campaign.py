@@ -335,8 +335,9 @@ def run(args):
            for script in SCRIPTS.values()}
     hours = sum(spec.steps / sps[spec.script] / 3600 + 1 / 60 for spec, _, _ in todo)
     if not args.only:
-        print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h on this "
-              f"machine, one run at a time, at " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items()) + " steps/s)",
+        print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h one run at a "
+              f"time at the speeds the committed runs logged: " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items())
+              + " steps/s; a slower CPU takes longer)",
               flush=True)
     if args.dry_run:
         for spec, action, where in plans:
