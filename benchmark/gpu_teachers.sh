@@ -9,10 +9,11 @@
 #
 # A rerun of the same command while the machine is still warm (30 s after a call) continues each game's own last.pt
 # exactly (optimizer, schedule, TensorBoard curves); set BUDGET to what the lease has left.
-# Otherwise each game continues from its strongest shipped rung (teachers/<game>/<level>.pt: weights and step; Adam's
-# moments are rebuilt, see ppo_atari.py --resume), or starts if none ships, towards TOTAL steps with NUM_ENVS
-# x 128-step rollouts in NUM_MINIBATCHES minibatches (64 x 128 in 32: CleanRL's 256-sample minibatches and
-# gradient steps per sample, 8x fewer model calls per step). At BUDGET, SIGINT makes each save last.pt.
+# Otherwise each game continues from its most-trained shipped file (teachers/resume_point.py: a rung or the run's
+# continuation point; weights and step, Adam's moments rebuilt, see ppo_atari.py --resume), or starts if none ships,
+# towards TOTAL steps with NUM_ENVS x 128-step rollouts in NUM_MINIBATCHES minibatches (64 x 128 in 32: CleanRL's
+# 256-sample minibatches and gradient steps per sample, 8x fewer model calls per step). At BUDGET, SIGINT makes each
+# save last.pt.
 # Back come, per game, <game>.pt (last.pt without its optimizer: 6.8 MB, resumable and shippable), the newest
 # ladder rung this call crossed if any, and a log. Then here: score and ship them (docs/teachers.md):
 #   python eval_teacher.py <game>.pt --n-eval-episodes 30 ; ... --no-greedy ; python teachers/ship_teacher.py ...
@@ -44,18 +45,12 @@ threads=$(( $(nproc) / ${#games[@]} > 0 ? $(nproc) / ${#games[@]} : 1 ))
 echo "$(date -u +%FT%TZ) ${#games[@]} games, $threads threads each, ${BUDGET}s of training on $(nproc) cores$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader | sed 's/^/, /')"
 for game in "${games[@]}"; do
   # A rerun on the same (still warm) machine continues its own last.pt exactly, optimizer and all;
-  # a fresh machine continues the strongest shipped rung (Adam's moments rebuilt), or starts the game.
+  # a fresh machine continues the most-trained shipped file (Adam's moments rebuilt), or starts the game.
   last=$(ls -t "$WORK/$game"/*/last.pt 2>/dev/null | head -n 1 || true)
   if [ -n "$last" ]; then
     start=(--resume "$last")
   else
-    rung=$($PYTHON - "$game" <<'EOF'
-import csv, sys
-rows = [r for r in csv.DictReader(open("teachers/teachers.csv")) if r["env_id"] == sys.argv[1]]
-rows.sort(key=lambda r: int(r["steps"]))
-print(f"teachers/{rows[-1]['path']}" if rows else "")
-EOF
-)
+    rung=$($PYTHON teachers/resume_point.py "$game")
     if [ -n "$rung" ]; then
       start=(--resume "$rung" --runs-dir "$WORK/$game")
     else

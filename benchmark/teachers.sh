@@ -5,14 +5,15 @@
 #   GAMES="QbertNoFrameskip-v4" STEPS=1000000 bash benchmark/teachers.sh
 #   LAUNCHER=slurm SLURM_GPUS=1 bash benchmark/teachers.sh   # one Slurm array task per game
 #   FROM_SHIPPED=1 GAMES="QbertNoFrameskip-v4" TEACHERS_DIR=~/runs/teachers nice bash benchmark/teachers.sh
-#                                                      # continue the strongest shipped rung to STEPS (docs/teachers.md)
+#                                                      # continue the most-trained shipped file to STEPS (docs/teachers.md)
 #   DRY_RUN=1 bash benchmark/teachers.sh               # print the commands (with LAUNCHER=slurm: the batch script)
 #
 # Each game trains in runs/teachers/<game>/; an interrupted run (Ctrl-C or SIGTERM saves last.pt) resumes,
 # also when a preempted Slurm task is requeued. With FROM_SHIPPED=1 a game without a last.pt there continues its
-# strongest shipped rung (teachers/<game>/<level>.pt: weights and step; Adam's moments are rebuilt) instead of
-# starting from scratch: what a fresh machine needs to carry a long run on. Every ladder checkpoint is then scored into
-# runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py (docs/teachers.md).
+# most-trained shipped file (teachers/resume_point.py: a rung or the run's continuation point; weights and step,
+# Adam's moments are rebuilt) instead of starting from scratch: what a fresh machine needs to carry a long run on.
+# Every ladder checkpoint is then scored into runs/eval_ledger.csv; ship the chosen ones with teachers/ship_teacher.py
+# (docs/teachers.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GAMES=${GAMES:-"MsPacmanNoFrameskip-v4 QbertNoFrameskip-v4 BeamRiderNoFrameskip-v4"}
@@ -28,19 +29,12 @@ EXTRA_ARGS=${EXTRA_ARGS:-}  # more ppo_atari.py flags, e.g. "--num-envs 64 --num
 [[ "$STEPS" =~ ^[1-9][0-9]*$ ]] || { echo "error: STEPS must be a positive whole number, not '$STEPS'" >&2; exit 2; }
 run() { if [ "${DRY_RUN:-0}" = 1 ]; then echo "$*"; else "$@"; fi; }
 
-# The most-trained teacher file shipped for a game (by teachers/teachers.csv), or nothing.
-shipped_rung() {
-  $PYTHON -c 'import csv, sys
-rows = [r for r in csv.DictReader(open("teachers/teachers.csv")) if r["env_id"] == sys.argv[1]]
-print("teachers/" + max(rows, key=lambda r: int(r["steps"]))["path"] if rows else "")' "$1"
-}
-
-# One game: resume its run if it has a last.pt, else continue the shipped rung (FROM_SHIPPED=1) or start it;
+# One game: resume its run if it has a last.pt, else continue the most-trained shipped file (FROM_SHIPPED=1) or start it;
 # then score its ladder.
 run_one() {
   local game=$1 dir=$TEACHERS_DIR/$1 last rung=""
   last=$(ls -t "$dir"/*/last.pt 2>/dev/null | head -n 1 || true)
-  [ -z "$last" ] && [ "$FROM_SHIPPED" = 1 ] && rung=$(shipped_rung "$game")
+  [ -z "$last" ] && [ "$FROM_SHIPPED" = 1 ] && rung=$($PYTHON teachers/resume_point.py "$game")
   if [ -n "$last" ]; then
     run $PYTHON ppo_atari.py --resume "$last" --total-timesteps "$STEPS"
   elif [ -n "$rung" ]; then

@@ -2,7 +2,6 @@
 budget, and exports what comes back from the device (files under 16 MiB, without optimizer, resumable); the
 campaign call runs what it can in its budget and packs the new results into one file."""
 
-import csv
 import os
 import shutil
 import subprocess
@@ -14,10 +13,12 @@ import torch
 
 from conftest import ROOT, run_script
 
+sys.path.insert(0, os.path.join(ROOT, "teachers"))
+from resume_point import resume_point  # noqa: E402
+
 
 def strongest_shipped_steps(game):
-    with open(os.path.join(ROOT, "teachers", "teachers.csv")) as table:
-        return max(int(row["steps"]) for row in csv.DictReader(table) if row["env_id"] == game)
+    return resume_point(game)[1]
 
 
 def gpu_job(tmp_path, budget):

@@ -1,13 +1,18 @@
-"""Specification of teachers/ship_teacher.py: what a shipped teacher holds, whose scores its row records, and what
-it never does to a teacher that already ships."""
+"""Specification of teachers/ship_teacher.py: what a shipped teacher holds, whose scores its row records, what it
+never does to a teacher that already ships, and the continuation point a long run leaves between two rungs."""
 
 import csv
+import os
 import shutil
+import sys
 
 import pytest
 import torch
 
-from conftest import assert_one_line_error, run_script
+from conftest import ROOT, assert_one_line_error, run_script
+
+sys.path.insert(0, os.path.join(ROOT, "teachers"))
+from resume_point import resume_point  # noqa: E402
 
 GAME = "MsPacmanNoFrameskip-v4"
 
@@ -18,27 +23,31 @@ def ship(checkpoint, teachers, *extra):
 
 
 @pytest.fixture(scope="module")
-def shipped(tiny_teacher, tmp_path_factory):
-    """The tiny teacher shipped once as `bad` (scoring 2 x 30 whole games takes a while): its teachers folder."""
+def shipped(tiny_teacher_run, tmp_path_factory):
+    """The tiny teacher shipped once as `bad` (scoring 2 x 30 whole games takes a while) over the continuation point its
+    run left at step 128: its teachers folder, and what shipping printed."""
     teachers = tmp_path_factory.mktemp("teachers")
-    result = ship(tiny_teacher, teachers)
+    continuation = run_script("teachers/ship_teacher.py", tiny_teacher_run / "step_128.pt", "--continuation", "--teachers-dir", teachers)
+    assert continuation.returncode == 0, continuation.stderr
+    result = ship(tiny_teacher_run / "last.pt", teachers)
     assert result.returncode == 0, result.stderr
-    return teachers
+    return teachers, result.stdout
 
 
-def copy_of(teachers, tmp_path):
-    shutil.copytree(teachers, tmp_path / "teachers")
+def copy_of(shipped, tmp_path):
+    shutil.copytree(shipped[0], tmp_path / "teachers")
     return tmp_path / "teachers"
 
 
 def test_a_shipped_teacher_is_fp16_with_its_value_head_and_a_row_under_the_contract(shipped):
-    teacher = torch.load(shipped / GAME / "bad.pt", weights_only=True)
+    teachers, _ = shipped
+    teacher = torch.load(teachers / GAME / "bad.pt", weights_only=True)
     assert "optimizer" not in teacher and teacher["global_step"] == 256
     assert {v.dtype for v in teacher["state_dict"].values()} == {torch.float16}
     assert "critic.weight" in teacher["state_dict"]  # so ppo_atari.py --resume continues it without re-learning values
-    (row,) = csv.DictReader(open(shipped / "teachers.csv"))
+    (row,) = csv.DictReader(open(teachers / "teachers.csv"))
     assert (row["level"], row["contract"], row["train_wall_time"], row["episodes"]) == ("bad", "sb3_atari_wrapper", "1 min", "30")
-    assert not list(shipped.rglob("*.tmp"))
+    assert not list(teachers.rglob("*.tmp"))
 
 
 def test_a_shipped_level_is_not_replaced_without_replace(shipped, tiny_teacher, tmp_path):
@@ -87,3 +96,44 @@ def test_a_distilled_student_is_not_shipped_as_a_teacher(tmp_path):
 
 def test_fewer_than_30_games_are_refused(tiny_teacher, tmp_path):
     assert_one_line_error(ship(tiny_teacher, tmp_path / "teachers", "--n-eval-episodes", 10), "--n-eval-episodes", "at least 30")
+
+
+def test_a_continuation_point_is_the_run_in_fp16_with_its_step_and_no_row(tiny_teacher_run, tmp_path):
+    result = run_script("teachers/ship_teacher.py", tiny_teacher_run / "step_128.pt", "--continuation", "--teachers-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    point = torch.load(tmp_path / GAME / "continuation.pt", weights_only=True)
+    assert point["global_step"] == 128 and "optimizer" not in point and "critic.weight" in point["state_dict"]
+    assert {v.dtype for v in point["state_dict"].values()} == {torch.float16}
+    assert not (tmp_path / "teachers.csv").exists()  # no teacher: nothing scored, no row
+    assert resume_point(GAME, tmp_path) == (str(tmp_path / GAME / "continuation.pt"), 128)
+
+
+def test_a_continuation_point_behind_a_shipped_file_is_refused(shipped, tiny_teacher_run, tmp_path):
+    teachers = copy_of(shipped, tmp_path)
+    result = run_script("teachers/ship_teacher.py", tiny_teacher_run / "step_128.pt", "--continuation", "--teachers-dir", teachers)
+    assert_one_line_error(result, "step 128", "ships 256 steps", "nothing was written")
+    assert not (teachers / GAME / "continuation.pt").exists()
+
+
+def test_a_rung_shipped_past_the_continuation_point_removes_it(shipped):
+    teachers, printed = shipped
+    assert not (teachers / GAME / "continuation.pt").exists()
+    assert f"removed {teachers / GAME / 'continuation.pt'}" in printed
+    assert resume_point(GAME, teachers) == (str(teachers / GAME / "bad.pt"), 256)
+
+
+def test_a_fresh_machine_goes_on_from_the_most_trained_shipped_file(tmp_path):
+    with open(tmp_path / "teachers.csv", "w") as table:
+        table.write(f"env_id,level,path,steps\n{GAME},bad,{GAME}/bad.pt,1000\n{GAME},medium,{GAME}/medium.pt,5000\n")
+    (tmp_path / GAME).mkdir()
+    torch.save({"global_step": 7000}, tmp_path / GAME / "continuation.pt")
+    assert resume_point(GAME, tmp_path) == (str(tmp_path / GAME / "continuation.pt"), 7000)
+    torch.save({"global_step": 3000}, tmp_path / GAME / "continuation.pt")
+    assert resume_point(GAME, tmp_path) == (str(tmp_path / GAME / "medium.pt"), 5000)
+    assert resume_point("PongNoFrameskip-v4", tmp_path) is None
+
+
+def test_a_continuation_point_takes_no_level(tiny_teacher, tmp_path):
+    result = run_script("teachers/ship_teacher.py", tiny_teacher, "--continuation", "--level", "good", "--teachers-dir", tmp_path)
+    assert_one_line_error(result, "--continuation", "takes no --level")
+    assert not list(tmp_path.iterdir())
