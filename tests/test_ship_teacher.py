@@ -106,6 +106,10 @@ def test_a_continuation_point_is_the_run_in_fp16_with_its_step_and_no_row(tiny_t
     assert {v.dtype for v in point["state_dict"].values()} == {torch.float16}
     assert not (tmp_path / "teachers.csv").exists()  # no teacher: nothing scored, no row
     assert resume_point(GAME, tmp_path) == (str(tmp_path / GAME / "continuation.pt"), 128)
+    more = run_script("ppo_atari.py", "--resume", tmp_path / GAME / "continuation.pt", "--total-timesteps", 256,
+                      "--runs-dir", tmp_path / "runs")  # what it is for: the run goes on from it
+    assert more.returncode == 0, more.stderr
+    assert "from step 128" in more.stdout
 
 
 def test_a_continuation_point_behind_a_shipped_file_is_refused(shipped, tiny_teacher_run, tmp_path):
