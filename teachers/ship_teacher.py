@@ -48,7 +48,7 @@ class Args:
     train_wall_time: str = ""
     """how long training took, for the record (e.g. "75 min"); required unless --rescore"""
     replace: bool = False
-    """replace the teacher already shipped at this level (what it replaces is printed)"""
+    """replace the teacher already shipped at this level, or the game's continuation point (what it replaces is printed)"""
     rescore: bool = False
     """only re-score this already-shipped teacher file (after a change of the preprocessing contract):
     weights, command, machine and training time stay as they are"""
@@ -121,10 +121,17 @@ def ship_continuation(path, checkpoint, args):
     if shipped and shipped[1] >= steps:
         eval_teacher.fail(f"{path!r} is at step {steps:,}, but {shipped[0]} ships {shipped[1]:,} steps of {env_id}: a fresh "
                           f"machine goes on from that already; nothing was written")
-    payload = fp16_payload(path, checkpoint, args.logit_tolerance)
     target = continuation_path(env_id, args.teachers_dir)
+    # Git keeps every version of the file, and every clone carries them all: a game's run leaves one point at most.
+    previous = continuation_steps(env_id, args.teachers_dir)
+    if previous is not None and not args.replace:
+        eval_teacher.fail(f"{target} already holds step {previous:,}, and every point stays in the repository's history "
+                          f"(~{os.path.getsize(target) / 2**20:.1f} MiB each): pass --replace to replace it anyway")
+    payload = fp16_payload(path, checkpoint, args.logit_tolerance)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     torch.save(payload, f"{target}.tmp")
+    if previous is not None:
+        print(f"replacing {target}: step {previous:,}")
     os.replace(f"{target}.tmp", target)
     print(f"wrote {target} ({os.path.getsize(target) / 2**20:.1f} MiB): {env_id} at step {steps:,}, where "
           f"benchmark/teachers.sh goes on from on a machine without the run's last.pt")
@@ -141,8 +148,8 @@ def write_table(table_path, table):
 
 if __name__ == "__main__":
     args = tyro.cli(Args)
-    if args.continuation and (args.level or args.rescore or args.replace):
-        eval_teacher.fail("--continuation writes teachers/<game>/continuation.pt: it takes no --level, --rescore or --replace")
+    if args.continuation and (args.level or args.rescore):
+        eval_teacher.fail("--continuation writes teachers/<game>/continuation.pt: it takes no --level or --rescore")
     if not args.continuation and args.level not in ("bad", "medium", "good"):
         eval_teacher.fail(f"--level must be bad, medium or good, not {args.level!r}")
     if not args.rescore and not args.continuation and not args.train_wall_time:

@@ -119,6 +119,21 @@ def test_a_continuation_point_behind_a_shipped_file_is_refused(shipped, tiny_tea
     assert not (teachers / GAME / "continuation.pt").exists()
 
 
+def test_a_second_continuation_point_is_refused_without_replace_and_replace_says_what_it_replaces(tiny_teacher_run, tmp_path):
+    point = tmp_path / GAME / "continuation.pt"
+    first = run_script("teachers/ship_teacher.py", tiny_teacher_run / "step_128.pt", "--continuation", "--teachers-dir", tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = point.read_bytes()
+    again = run_script("teachers/ship_teacher.py", tiny_teacher_run / "last.pt", "--continuation", "--teachers-dir", tmp_path)
+    assert_one_line_error(again, "already holds step 128", "history", "--replace")
+    assert point.read_bytes() == before
+    replaced = run_script("teachers/ship_teacher.py", tiny_teacher_run / "last.pt", "--continuation", "--replace",
+                          "--teachers-dir", tmp_path)
+    assert replaced.returncode == 0, replaced.stderr
+    assert f"replacing {point}: step 128" in replaced.stdout
+    assert torch.load(point, weights_only=True)["global_step"] == 256
+
+
 def test_a_rung_shipped_past_the_continuation_point_removes_it(shipped):
     teachers, printed = shipped
     assert not (teachers / GAME / "continuation.pt").exists()
