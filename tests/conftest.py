@@ -14,6 +14,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+import prewarmed_python  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -32,10 +34,10 @@ class ImageEnv(gym.Env):
 
 
 def run_script(script, *args, cwd=None, timeout=300):
-    """Run `python <script> <args>` from the repository like a user would; never raises."""
+    """Run `python <script> <args>` from the repository like a user would (in a fork of an interpreter that has
+    imported torch already: prewarmed_python.py); never raises."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
-                          cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    return prewarmed_python.run([sys.executable, os.path.join(ROOT, script), *map(str, args)], cwd or ROOT, env, timeout)
 
 
 def assert_one_line_error(result, *fragments):
