@@ -1,12 +1,14 @@
 """A Python interpreter that has already imported torch, gymnasium and ale-py, and runs each script in a fork of itself.
 
 `python distill.py ...` spends 2-4 s on 2 cores importing torch before the script does any work of its own, and the
-suite starts about 260 such runs: a third of its time. A fork of an interpreter that paid for those imports once is
+suite starts about 260 such runs: some 40% of its time. A fork of an interpreter that paid for those imports once is
 still a process of its own (its own working directory, environment, argv, stdout, stderr and exit status, what
 `subprocess.run` gives), so `run` returns what `subprocess.run([python, script, ...])` returns. The warm interpreter
 always started in the run's environment, since some libraries read variables once, at import: a run in a changed
-environment gets a new one. Where none can start, runs go to fresh interpreters. Tests that signal or kill a running
-script start real processes themselves.
+environment gets a new one. Where none can start, runs go to fresh interpreters. One difference remains: runs forked
+from one warm interpreter share its string-hash seed, where each fresh interpreter draws its own, so two runs that
+must agree bit for bit do not show that they agree across hash seeds. Tests that signal or kill a running script
+start real processes themselves.
 
 The warm interpreter is this file run as a script. It reads one JSON request per line on stdin ({"argv", "cwd",
 "env", "stdout", "stderr"}) and answers on stdout with one JSON line holding the run's pid when it starts and one holding
