@@ -97,13 +97,14 @@ class WarmInterpreter:
         """subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout), forked."""
         with tempfile.TemporaryDirectory() as folder:
             out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
-            open(out, "w").close(), open(err, "w").close()
+            for path in (out, err):  # there to read even if the run fails before it opens them
+                open(path, "w").close()
             request = {"argv": argv, "cwd": str(cwd), "env": env, "stdout": out, "stderr": err}
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             started = self._message(timeout=30)
             if "pid" not in started:
                 self.ready = False
-                return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+                return in_a_fresh_interpreter(argv, cwd, env, timeout)
             pid = started["pid"]
             ended = self._message(timeout)
             if not ended:
@@ -114,6 +115,10 @@ class WarmInterpreter:
         if not ended:  # subprocess.run's TimeoutExpired holds bytes, even with text=True
             raise subprocess.TimeoutExpired(argv, timeout, output=result.stdout.encode(), stderr=result.stderr.encode())
         return result
+
+
+def in_a_fresh_interpreter(argv, cwd, env, timeout):
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def without_test_name(env):
@@ -132,7 +137,7 @@ def run(argv, cwd, env, timeout):
             _warm.close()
         _warm = WarmInterpreter(env)
     if not _warm.ready:
-        return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        return in_a_fresh_interpreter(argv, cwd, env, timeout)
     return _warm.run(argv, cwd, env, timeout)
 
 
