@@ -551,9 +551,9 @@ def sweep_runs(tier, sweep_table, main_table):
     return out
 
 
-def sweep_lines(tier, sweep_table, main_table, out_dir):
-    """A sweep tier's section: each setting's behaviour per cell, its difference from distill.py (matched seeds of the main
-    tier), and for the curiosity dose the dose-response figure."""
+def sweep_lines(tier, sweep_table, main_table):
+    """A sweep tier's section: each setting's behaviour per cell and its difference from distill.py (matched seeds of the main
+    tier)."""
     _, flag, _ = SWEEPS[tier]
     by_cell = sweep_runs(tier, sweep_table, main_table)
     lines = [f"## {SWEEP_TITLES[tier]}", "",
@@ -591,37 +591,40 @@ def sweep_lines(tier, sweep_table, main_table, out_dir):
     else:
         lines += [f"Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's {sweep_main_tier(tier)} runs of "
                   "the same cell and teacher file.", ""]
-    if tier == "curiosity_dose":
-        lines += dose_figure(os.path.join(out_dir, "curiosity_dose.png"), by_cell)
     return lines
 
 
-def dose_figure(path, by_cell):
-    """Final ratio, learning and agreement against --curiosity-coef on a log axis, a line per cell, distill.py (the dose 0)
-    at the left edge, each point the mean over seeds with its 95% t-interval."""
-    figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+DOSE_TIERS = ("curiosity_dose", "curiosity_dose_500k")
+
+
+def dose_figure(path, by_tier):
+    """Final ratio, learning and agreement against --curiosity-coef on a log axis, a row per run length ({tier: sweep_runs()}),
+    a line per cell, distill.py (the dose 0) at the left edge, each point the mean over seeds with its 95% t-interval."""
+    figure, rows = plt.subplots(len(by_tier), 3, figsize=(14, 4.2 * len(by_tier)), squeeze=False)
     zero = 0.01  # where distill.py's dose 0 is drawn: a log axis has no 0
     measures = [("final score / teacher's", ratio), ("learning: training return / teacher's", learning_auc),
                 ("teacher agreement, last quarter", lambda r: final_scalar(r, "charts/teacher_agreement"))]
-    for i, (key, entries) in enumerate(by_cell.items()):
-        drawn = [(zero if value is None else float(value), runs) for value, _, runs in entries if runs]
-        x = np.array([dose for dose, _ in drawn]) * 1.06 ** i  # cells side by side, not on top of each other
-        for axis, (label, measure) in zip(axes, measures):
-            mean, low, high = np.array([mean_interval([measure(r) for r in runs.values()]) for _, runs in drawn]).T
-            errors = np.nan_to_num([mean - low, high - mean])  # one seed: no interval
-            axis.errorbar(x, mean, yerr=errors, fmt="o-", capsize=3, color=f"C{i}", label=short(key))
-            axis.set_ylabel(label)
-    for axis in axes:
-        axis.set_xscale("log")
-        axis.set_xticks([zero, 0.03, 0.1, 0.3, 1, 3], ["0\n(distill.py)", "0.03", "0.1\n(default)", "0.3", "1", "3"])
-        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        axis.axvline(0.018, color="grey", linestyle=":")  # the axis breaks between the dose 0 and the swept doses
-        axis.set_xlabel("--curiosity-coef")
-        axis.grid(alpha=0.3)
-    axes[0].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    axes[1].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    axes[0].legend(fontsize=8)
-    figure.suptitle("Curiosity's dose, 100k steps (mean over seeds, 95% t-interval)")
+    for axes, (tier, by_cell) in zip(rows, by_tier.items()):
+        for i, (key, entries) in enumerate(by_cell.items()):
+            drawn = [(zero if value is None else float(value), runs) for value, _, runs in entries if runs]
+            x = np.array([dose for dose, _ in drawn]) * 1.06 ** i  # cells side by side, not on top of each other
+            for axis, (label, measure) in zip(axes, measures):
+                mean, low, high = np.array([mean_interval([measure(r) for r in runs.values()]) for _, runs in drawn]).T
+                errors = np.nan_to_num([mean - low, high - mean])  # one seed: no interval
+                axis.errorbar(x, mean, yerr=errors, fmt="o-", capsize=3, color=f"C{i}", label=short(key))
+                axis.set_ylabel(label)
+        for axis in axes:
+            axis.set_xscale("log")
+            axis.set_xticks([zero, 0.03, 0.1, 0.3, 1, 3], ["0\n(distill.py)", "0.03", "0.1\n(default)", "0.3", "1", "3"])
+            axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            axis.axvline(0.018, color="grey", linestyle=":")  # the axis breaks between the dose 0 and the swept doses
+            axis.set_xlabel("--curiosity-coef")
+            axis.grid(alpha=0.3)
+        axes[0].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        axes[1].yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        axes[0].legend(fontsize=8)
+        axes[1].set_title(f"{tier_steps(tier):,} steps")
+    figure.suptitle("Curiosity's dose (mean over seeds, 95% t-interval)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -782,8 +785,15 @@ def main(results, out_dir):
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
                 lines += [""] + trim_line(matrices, keys)
     lines += quality_bar(by_tier)
-    for tier in [t for t in SWEEPS if t in by_tier]:
-        lines += sweep_lines(tier, cells(by_tier[tier]), cells(by_tier.get(sweep_main_tier(tier), [])), out_dir)
+    sweeps = sorted([t for t in SWEEPS if t in by_tier], key=lambda t: t not in DOSE_TIERS)  # the doses' sections together
+    doses = {}
+    for tier in sweeps:
+        sweep_table, main_table = cells(by_tier[tier]), cells(by_tier.get(sweep_main_tier(tier), []))
+        lines += sweep_lines(tier, sweep_table, main_table)
+        if tier in DOSE_TIERS:
+            doses[tier] = sweep_runs(tier, sweep_table, main_table)
+            if set(doses) == {t for t in DOSE_TIERS if t in by_tier}:  # after the last dose section, one figure of them all
+                lines += dose_figure(os.path.join(out_dir, "curiosity_dose.png"), doses)
     if iqm_by_group:
         aggregate_figure(os.path.join(out_dir, "aggregate.png"), iqm_by_group, poi_by_group)
     if "ablation" in by_tier:

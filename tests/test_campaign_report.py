@@ -11,6 +11,7 @@ from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmark"))
 import campaign_report  # noqa: E402
+import matplotlib.image  # noqa: E402  (after campaign_report, which picks the backend)
 
 REPS = 2000  # enough for these known cases, and fast
 MSPACMAN, QBERT = "MsPacmanNoFrameskip-v4", "QbertNoFrameskip-v4"
@@ -141,7 +142,7 @@ def test_the_sweep_sections_render_from_synthetic_results(tmp_path):
     main_table = campaign_report.cells(by_tier["100k"])
     lines = []
     for tier in ("curiosity_dose", "uncertainty_roles", "rnd_published"):
-        lines += campaign_report.sweep_lines(tier, campaign_report.cells(by_tier[tier]), main_table, str(tmp_path))
+        lines += campaign_report.sweep_lines(tier, campaign_report.cells(by_tier[tier]), main_table)
     text = "\n".join(lines)
     for title in ("## Curiosity's dose", "## Uncertainty's two roles", "## RND as published"):
         assert title in text
@@ -153,25 +154,41 @@ def test_the_sweep_sections_render_from_synthetic_results(tmp_path):
     assert "With these seeds 0 of them can pass the correction at all" in text  # 3 seeds: p >= 2/400 = 0.005 > 0.05/15
     assert "| --rnd-init-steps 6400, MsPacman good | 1, 3 / 3 | +0.0 | " in text
     assert "| 0.6" in text and "| 0.02 |" in text  # agreement and intrinsic reward beside the score
-    assert (tmp_path / "curiosity_dose.png").stat().st_size > 10_000
+
+
+def dose_campaign_500k():
+    """distill.py, the default 0.1 and the two 500k doses on Qbert `good`, 2 seeds."""
+    teacher = campaign_report.SHIPPED_BEFORE[(QBERT, "good")][1]
+    results = []
+    for seed in (1, 2):
+        results += [synthetic_result("500k", QBERT, "good", variant, seed, 0.9 * teacher, steps=500_000) for variant in ("distill", "distill_rnd")]
+        results += [synthetic_result("curiosity_dose_500k", QBERT, "good", f"curiosity-coef{value}", seed, 0.8 * teacher, steps=500_000)
+                    for value in ("0.3", "3")]
+    return results
+
+
+def test_the_dose_figure_draws_a_row_per_run_length_below_the_two_dose_sections(tmp_path):
+    campaign_report.main(sweep_campaign(), str(tmp_path / "100k"))
+    campaign_report.main(sweep_campaign() + dose_campaign_500k(), str(tmp_path / "both"))
+    one, two = (matplotlib.image.imread(tmp_path / out / "curiosity_dose.png").shape[0] for out in ("100k", "both"))
+    assert two == pytest.approx(2 * one, rel=0.05)
+    text = (tmp_path / "both" / "results.md").read_text()
+    sections = [text.index(title) for title in ("## Curiosity's dose:", "## Curiosity's dose at 500,000", "![curiosity dose]",
+                                                "## Uncertainty's two roles")]
+    assert sections == sorted(sections) and text.count("![curiosity dose]") == 1
 
 
 def test_a_500k_sweep_is_compared_with_the_500k_tiers_runs(tmp_path):
-    results = []
-    for seed in (1, 2):
-        teacher = campaign_report.SHIPPED_BEFORE[(QBERT, "good")][1]
-        results += [synthetic_result("500k", QBERT, "good", variant, seed, 0.9 * teacher, steps=500_000) for variant in ("distill", "distill_rnd")]
-        results += [synthetic_result("100k", QBERT, "good", "distill", seed, 0.3 * teacher)]  # another length: not the baseline
-        results += [synthetic_result("curiosity_dose_500k", QBERT, "good", f"curiosity-coef{value}", seed, 0.8 * teacher, steps=500_000)
-                    for value in ("0.3", "3")]
-    campaign_report.main(results, str(tmp_path))
+    teacher = campaign_report.SHIPPED_BEFORE[(QBERT, "good")][1]
+    other_length = [synthetic_result("100k", QBERT, "good", "distill", seed, 0.3 * teacher) for seed in (1, 2)]  # not the baseline
+    campaign_report.main(dose_campaign_500k() + other_length, str(tmp_path))
     text = (tmp_path / "results.md").read_text()
     assert "Tier curiosity_dose_500k, 500,000 steps; distill.py and the default (0.1) are the 500k tier's runs" in text
     assert f"| {QBERT} | good | distill.py | 2 | 90% " in text
     assert "| --curiosity-coef 3, Qbert good | 1, 2 / 2 | -10.0 | " in text
 
 
-def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_where_runs_logged_it(tmp_path):
+def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_where_runs_logged_it():
     results = [r for r in sweep_campaign() if r["game"] == QBERT]
     for r in results:
         if r["variant"] == "curiosity-coef3":  # frames per game: 1,000 early, then 3,000 over the last quarter
@@ -179,7 +196,7 @@ def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_wher
     results[[r["variant"] for r in results].index("curiosity-coef3")]["scalars"].pop("charts/episodic_length")  # one run predates it
     main_table = campaign_report.cells([r for r in results if r["tier"] == "100k"])
     sweep = campaign_report.cells([r for r in results if r["tier"] == "curiosity_dose"])
-    lines = campaign_report.sweep_lines("curiosity_dose", sweep, main_table, str(tmp_path))
+    lines = campaign_report.sweep_lines("curiosity_dose", sweep, main_table)
     (row_3,) = [line for line in lines if line.startswith(f"| {QBERT} | good | 3 |")]
     (row_1,) = [line for line in lines if line.startswith(f"| {QBERT} | good | 1 |")]
     assert row_3.endswith("| 3,000 (2) |") and row_1.endswith("| - |")
@@ -196,7 +213,7 @@ def test_the_sweep_sections_are_skipped_when_no_sweep_has_run(tmp_path):
 def test_a_sweep_setting_without_distill_py_on_the_same_teacher_file_waits():
     results = [dict(r, teacher_steps=10_000_000) for r in sweep_campaign() if r["tier"] == "uncertainty_roles"]
     main_table = campaign_report.cells([r for r in sweep_campaign() if r["tier"] == "100k"])
-    text = "\n".join(campaign_report.sweep_lines("uncertainty_roles", campaign_report.cells(results), main_table, "/nonexistent"))
+    text = "\n".join(campaign_report.sweep_lines("uncertainty_roles", campaign_report.cells(results), main_table))
     assert "good (10.0M steps)" in text and "Differences from distill.py: wait for" in text
 
 
