@@ -333,11 +333,15 @@ def run(args):
             measured.setdefault(result["script"], []).append(result["scalars"]["charts/SPS"][-1][1])
     sps = {script: float(np.median(measured[script])) if script in measured else CPU_SPS[script.removesuffix(".py")]
            for script in SCRIPTS.values()}
-    hours = sum(spec.steps / sps[spec.script] / 3600 + 1 / 60 for spec, _, _ in todo)
+
+    def hours(specs):
+        return sum(spec.steps / sps[spec.script] / 3600 + 1 / 60 for spec in specs)
+
     if not args.only:
-        print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do (about {hours:.1f} h one run at a "
+        print(f"campaign: {len(plans) - len(todo)} of {len(plans)} runs done, {len(todo)} to do "
+              f"(about {hours(spec for spec, _, _ in todo):.1f} h one run at a "
               f"time at the speeds the committed runs logged: " + ", ".join(f"{script} {value:.0f}" for script, value in sps.items())
-              + " steps/s; a slower CPU takes longer)",
+              + " steps/s; a slower or busier CPU takes longer, and each finished run says how much)",
               flush=True)
     if args.dry_run:
         for spec, action, where in plans:
@@ -356,11 +360,12 @@ def run(args):
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     env = dict(os.environ, **({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {}))
-    failed = []
-    for count, (spec, action, where) in enumerate(todo[: args.max_runs or None]):
+    failed, pace = [], []  # pace: (hours taken, hours estimated) of each run started afresh here, the machine's speed now
+    queue = todo[: args.max_runs or None]
+    for count, (spec, action, where) in enumerate(queue):
         if stopping:
             break
-        started = time.time()
+        started, fresh = time.time(), action == "start"
         if action in ("start", "resume"):
             command = [sys.executable, os.path.join(ROOT, spec.script)]
             if action == "resume":
@@ -391,8 +396,13 @@ def run(args):
             failed.append(spec.key)
             continue
         result = write_result(spec, checkpoint, args)
+        if fresh:
+            pace.append(((time.time() - started) / 3600, hours([spec])))
+        left = [s for s, _, _ in queue[count + 1:]]
+        speed = sum(taken for taken, _ in pace) / sum(estimate for _, estimate in pace) if pace else 0
         print(f"[{count + 1}/{len(todo)}] {spec.key}: {result['mean']:.0f} over {len(result['scores'])} games "
-              f"= {result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher ({(time.time() - started) / 60:.1f} min)",
+              f"= {result['mean'] / result['teacher_sampled_mean']:.0%} of the teacher ({(time.time() - started) / 60:.1f} min"
+              + (f"; about {hours(left) * speed:.1f} h left at the pace of this machine now" if left and pace else "") + ")",
               flush=True)
     return failed
 

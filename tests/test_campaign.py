@@ -144,6 +144,14 @@ def test_runs_write_compact_results_in_parallel_and_running_again_does_nothing(t
     assert "2 of 2 runs done, 0 to do" in again.stdout and "seed1:" not in again.stdout
 
 
+def test_each_finished_run_of_the_queue_re_estimates_the_hours_left_at_the_pace_it_measured(tmp_path):
+    result = run_script("benchmark/campaign.py", "run", "--tiers", "smoke", "--score-games", 1, "--results-dir", tmp_path / "results",
+                        "--runs-root", tmp_path / "runs")
+    first, last = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert result.returncode == 0 and first.startswith("[1/2]") and last.startswith("[2/2]")
+    assert "h left at the pace of this machine now)" in first and "left" not in last  # nothing is left after the last
+
+
 def test_an_unknown_tier_is_refused():
     result = run_script("benchmark/campaign.py", "run", "--tiers", "1M")
     assert_one_line_error(result, "unknown tier '1M'")
