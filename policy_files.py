@@ -76,7 +76,7 @@ def read_policy_file(path: str) -> dict:
         raise
     except Exception as e:  # truncated file, foreign pickle, code-executing pickle (refused)
         reason = ("it is Flax/JAX msgpack, as CleanRL's *_jax and cleanba scripts save; this project reads torch files only"
-                  if looks_like_msgpack(path) else "it holds objects that could run code, refused" if "weights_only" in str(e)
+                  if looks_like_msgpack(path) else "it holds objects that could run code, refused" if "GLOBAL" in str(e)
                   else "it is truncated or not a torch file")
         fail(f"{name!r} is not a readable checkpoint ({reason}); pass a file written by ppo_atari.py, SB3 or CleanRL")
     state_dict = {}

@@ -288,7 +288,7 @@ def load_checkpoint(path):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated zip, foreign pickle, code-executing pickle (refused)
-        reason = "it holds objects that could run code, refused" if "weights_only" in str(e) else "it is truncated or not a torch file"
+        reason = "it holds objects that could run code, refused" if "GLOBAL" in str(e) else "it is truncated or not a torch file"
         fail(f"{path!r} is not a readable checkpoint ({reason}); re-save it with ppo_atari.py")
     if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != CHECKPOINT_FORMAT_VERSION or "args" not in checkpoint:
         fail(f"{path!r} is not a ppo_atari.py checkpoint (format {CHECKPOINT_FORMAT_VERSION}, with its training arguments); use one it wrote")

@@ -52,7 +52,7 @@ class ExecutesCode:
 def make_bad_file(kind, tiny_teacher, tmp_path):
     path = tmp_path / f"{kind}.pt"
     if kind == "not_a_checkpoint":
-        path.write_text("hello, I am a text file\n")
+        path.write_text("# A README\n\nnot a checkpoint, though torch's unpickler reads its first byte as an opcode\n")
     elif kind == "foreign_torch_file":
         torch.save({"weights": torch.zeros(3)}, path)
     elif kind == "truncated":
@@ -68,7 +68,7 @@ def make_bad_file(kind, tiny_teacher, tmp_path):
 
 
 @pytest.mark.parametrize("kind, fragment", [
-    ("not_a_checkpoint", "not a readable checkpoint"),
+    ("not_a_checkpoint", "not a readable checkpoint (it is truncated or not a torch file)"),
     ("foreign_torch_file", "not a curious-distill checkpoint"),
     ("truncated", "truncated"),
     ("executes_code", "could run code, refused"),

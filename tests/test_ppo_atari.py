@@ -9,7 +9,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import ppo_atari
-from conftest import assert_one_line_error, assert_stops_with_one_error_line, run_script, step_of_the_first_periodic_last_pt
+from conftest import ROOT, assert_one_line_error, assert_stops_with_one_error_line, run_script, step_of_the_first_periodic_last_pt
 
 
 def scalars(run_dir, tag):
@@ -119,6 +119,7 @@ def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     (["--total-timesteps", "0"], "--total-timesteps must be positive"),
     (["--num-envs", "3", "--num-steps", "5", "--num-minibatches", "4"], "must split into --num-minibatches 4"),
     (["--resume", "no/such/checkpoint.pt"], "does not exist"),
+    (["--resume", os.path.join(ROOT, "README.md")], "is not a readable checkpoint (it is truncated or not a torch file)"),
     (["--learning-rate", "-1"], "--learning-rate must be positive and finite (default 0.00025), got -1.0"),
     (["--learning-rate", "nan"], "--learning-rate must be positive and finite (default 0.00025), got nan"),
     (["--max-grad-norm", "-1"], "--max-grad-norm must be positive and finite (default 0.5), got -1.0"),
@@ -134,10 +135,10 @@ def test_logged_episodic_return_is_a_whole_game_score(tmp_path):
     (["--num-steps", "0"], "--num-steps must be positive, got 0"),
     (["--num-envs", "-2"], "--num-envs must be positive, got -2"),
     (["--num-envs", "100000"], "--num-envs 100000 x --num-steps 128 needs about"),
-], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint", "negative_learning_rate",
-        "nan_learning_rate", "negative_max_grad_norm", "infinite_max_grad_norm", "nan_ent_coef", "infinite_vf_coef", "gamma_above_one",
-        "nan_gae_lambda", "nan_target_kl", "negative_seed", "non_positive_save_steps", "zero_update_epochs", "zero_num_steps",
-        "negative_num_envs", "num_envs_beyond_memory"])
+], ids=["unknown_env_id", "non_positive_timesteps", "indivisible_batch", "missing_resume_checkpoint", "text_file_to_resume",
+        "negative_learning_rate", "nan_learning_rate", "negative_max_grad_norm", "infinite_max_grad_norm", "nan_ent_coef",
+        "infinite_vf_coef", "gamma_above_one", "nan_gae_lambda", "nan_target_kl", "negative_seed", "non_positive_save_steps",
+        "zero_update_epochs", "zero_num_steps", "negative_num_envs", "num_envs_beyond_memory"])
 def test_bad_arguments_get_one_clear_line(bad_args, fragment, tmp_path):
     result = run_script("ppo_atari.py", *bad_args, "--runs-dir", tmp_path)
     assert_one_line_error(result, fragment)
