@@ -190,7 +190,7 @@ STATISTICS = (
     "reading follows the test, not the interval: a percentile bootstrap over 3-5 seeds is somewhat narrow (it can exclude 0 "
     "where the exact test cannot pass), so an interval is the size of a difference, the test whether it is there. With 5 seeds against 5 in one "
     "cell the smallest permutation p is 2/252 = 0.008 and with 3 against 3 it is 0.1: single cells cannot pass a "
-    "family's correction, pooled comparisons can. Equivalence (500k): two one-sided permutation tests (TOST) of the "
+    "family's correction, pooled comparisons can. Equivalence (every table of 500k-step runs): two one-sided permutation tests (TOST) of the "
     "difference against -{margin:g} and +{margin:g} points (the variant's runs shifted by the margin), p the larger of "
     "the two, Holm-adjusted over the family; 'equivalent within +-{margin:g} points' only where that passes."
 ).format(reps=DIFFERENCE_REPS, alpha=ALPHA, margin=EQUIVALENCE_MARGIN * 100,
@@ -587,7 +587,8 @@ def sweep_lines(tier, sweep_table, main_table):
             comparisons.append((f"{flag} {setting}, {len(entries)} cells", [entry for _, entry in entries]))
         comparisons += [(f"{flag} {setting}, {short(key)}", [entry]) for key, entry in entries]
     if comparisons:
-        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons) + [""]
+        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + [
+            *family_lines(comparisons, equivalence=sweep_main_tier(tier) == "500k"), ""]  # 500k: equivalence is asked too
     else:
         lines += [f"Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's {sweep_main_tier(tier)} runs of "
                   "the same cell and teacher file.", ""]

@@ -188,6 +188,15 @@ def test_a_500k_sweep_is_compared_with_the_500k_tiers_runs(tmp_path):
     assert "| --curiosity-coef 3, Qbert good | 1, 2 / 2 | -10.0 | " in text
 
 
+def test_a_500k_sweep_asks_for_equivalence_as_the_500k_tier_does(tmp_path):
+    campaign_report.main(dose_campaign_500k(), str(tmp_path))
+    text = (tmp_path / "results.md").read_text()
+    dose = text[text.index("## Curiosity's dose at 500,000"):]
+    assert "| TOST p | TOST Holm p | equivalence |" in dose
+    (row,) = [line for line in dose.splitlines() if line.startswith("| --curiosity-coef 3, Qbert good |")]
+    assert row.endswith("| not shown |")  # 10 points below distill.py: outside the +-5 margin
+
+
 def test_the_sweep_tables_say_how_far_into_the_game_the_acting_student_gets_where_runs_logged_it():
     results = [r for r in sweep_campaign() if r["game"] == QBERT]
     for r in results:
