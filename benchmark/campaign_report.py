@@ -587,8 +587,8 @@ def sweep_lines(tier, sweep_table, main_table):
             comparisons.append((f"{flag} {setting}, {len(entries)} cells", [entry for _, entry in entries]))
         comparisons += [(f"{flag} {setting}, {short(key)}", [entry]) for key, entry in entries]
     if comparisons:
-        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + [
-            *family_lines(comparisons, equivalence=sweep_main_tier(tier) == "500k"), ""]  # 500k: equivalence is asked too
+        equivalence = sweep_main_tier(tier) == "500k"  # as in the 500k tier's own table
+        lines += ["Differences from distill.py (same cells, seeds and teacher file):", ""] + family_lines(comparisons, equivalence) + [""]
     else:
         lines += [f"Differences from distill.py: wait for 2 or more seeds of a setting with distill.py's {sweep_main_tier(tier)} runs of "
                   "the same cell and teacher file.", ""]
