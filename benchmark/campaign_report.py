@@ -424,10 +424,11 @@ def cell_relative_se(variants):
     return relative_se_of(next(iter(next(iter(variants.values())).values())))
 
 
-def family_lines(comparisons, equivalence=False):
+def family_lines(comparisons, equivalence=False, family=None):
     """The table of one family of comparisons with distill.py. comparisons: [(what, cells)], cells
-    [(variant ratios, distill.py ratios, teacher relative SE)]; the first is the one whose teacher noise the text spells out."""
-    rows, corrected_level = difference_family([cells_ for _, cells_ in comparisons], equivalence)
+    [(variant ratios, distill.py ratios, teacher relative SE)]; the first is the one whose teacher noise the text spells out.
+    family: difference_family's answer for these comparisons, where the caller needs its rows too."""
+    rows, corrected_level = family or difference_family([cells_ for _, cells_ in comparisons], equivalence)
     first = rows[0]
     reachable = sum(row["reachable"] for row in rows)
     lines = [f"Family: {len(rows)} comparison{'s' if len(rows) != 1 else ''} with distill.py (Holm-adjusted p; the corrected "
@@ -450,25 +451,44 @@ def family_lines(comparisons, equivalence=False):
     return lines
 
 
-def tier_differences(table, equivalence):
+VARIANTS = ("distill_rnd", "distill_rnd_uncertainty")  # each compared with distill.py
+
+
+def tier_differences(tier, table, equivalence):
     """The 100k or 500k tier's family: each variant against distill.py over every cell, over each teacher label's cells
-    (where there are several labels) and in each cell, from cells where both scripts have 2+ runs."""
+    (where there are several labels) and in each cell, from the cells where every script has 2+ runs. Returns its lines
+    and the tier's headline rows (the README's results table): every cell, then each teacher label's cells, with
+    distill.py's mean ratio and each variant's difference and Bonferroni-corrected interval from this family."""
+    keys = [key for key in sorted(table) if all(len(table[key].get(v, {})) >= 2 for v in ("distill", *VARIANTS))]
+    if not keys:
+        return [], []
+    labels = ordered_labels(keys)
+    by_label = {label: [key for key in keys if key[1] == label] for label in labels}
+    groups = [("every teacher", keys)] if len(keys) >= 2 else []
+    groups += [(f"{label} teachers", label_keys) for label, label_keys in by_label.items() if len(labels) > 1 and len(label_keys) >= 2]
     comparisons = []
-    for variant in ("distill_rnd", "distill_rnd_uncertainty"):
-        keys = [key for key in sorted(table) if len(table[key].get(variant, {})) >= 2 and len(table[key].get("distill", {})) >= 2]
+    for variant in VARIANTS:
         entry = {key: ([ratio(r) for r in table[key][variant].values()], [ratio(r) for r in table[key]["distill"].values()],
                        cell_relative_se(table[key])) for key in keys}
-        labels = ordered_labels(keys)
-        groups = [("every teacher", keys)] if len(keys) >= 2 else []
-        groups += [(f"{label} teachers", [key for key in keys if key[1] == label]) for label in labels
-                   if len(labels) > 1 and sum(key[1] == label for key in keys) >= 2]
         comparisons += [(f"{variant}, {group}", [entry[key] for key in group_keys]) for group, group_keys in groups]
         comparisons += [(f"{variant}, {short(key)}", [entry[key]]) for key in keys]
-    if not comparisons:
-        return []
+    family = difference_family([cells_ for _, cells_ in comparisons], equivalence)
+    row_of = {what: row for (what, _), row in zip(comparisons, family[0])}
     lines = ["", "Differences from distill.py, corrected for the number of comparisons (pooled rows: the mean over their cells, "
-             "each weighing the same; see the statistics note at the top):", ""]
-    return lines + family_lines(comparisons, equivalence)
+             "each weighing the same; see the statistics note at the top):", ""] + family_lines(comparisons, equivalence, family)
+    headline, games = [], {game for game, _ in keys}
+    for label, group_keys in [("all", keys)] + [(label, label_keys) for label, label_keys in by_label.items() if len(labels) > 1]:
+        pooled = "every teacher" if label == "all" else f"{label} teachers"
+        what = pooled if len(group_keys) >= 2 else short(group_keys[0])  # one cell is its own comparison
+        level, _, steps = label.partition(" (")
+        name = "all" if label == "all" else f"`{level}`" + (f", {steps.removesuffix(')')}" if steps else "")
+        count = f"{len(group_keys)}" + ("" if {game for game, _ in group_keys} == games else ": " + ", ".join(
+            game.removesuffix("NoFrameskip-v4") for game, _ in group_keys))
+        distill_mean = np.mean([np.mean([ratio(r) for r in table[key]["distill"].values()]) for key in group_keys])
+        differences = [row_of[f"{variant}, {what}"] for variant in VARIANTS]
+        headline.append(f"| {tier} | {name} ({count}) | {distill_mean:.0%} | "
+                        + " | ".join(f"{row['difference'] * 100:+.1f} ({points(*row['corrected'])})" for row in differences) + " |")
+    return lines, headline
 
 
 def cell_mean_intervals(matrices, relative_ses, reps=BOOTSTRAP_REPS):
@@ -682,7 +702,7 @@ def main(results, out_dir):
                  for level, steps in shipped.items())
              + "); a result against another file is labelled with its level and steps, e.g. `good (10.0M steps)`, and never "
              "pooled with the first.", "", STATISTICS, ""]
-    iqm_by_group, poi_by_group = {}, {}
+    iqm_by_group, poi_by_group, headline, headline_at = {}, {}, [], len(lines)
     for tier in [t for t in ("100k", "500k", "ablation", "compression", "compression_500k", "smoke") if t in by_tier]:
         table = cells(by_tier[tier])
         lines += [f"## Tier {tier}", "", "| game | teacher | variant | seeds | score (mean +- sd) | ratio | 95% CI | AUC (mean return) | agreement |",
@@ -739,7 +759,9 @@ def main(results, out_dir):
                 interval = "-" if np.isnan(low) else f"{low * 100:+.0f} to {high * 100:+.0f} points"
                 lines.append(f"| {game} | {teacher} | {variant} | {n_variant} / {n_baseline} | "
                              f"{difference * 100:+.0f} points | {interval} | {reading(low, high)} |")
-            lines += tier_differences(table, equivalence=tier == "500k")
+            difference_lines, tier_headline = tier_differences(tier, table, equivalence=tier == "500k")
+            lines += difference_lines
+            headline += tier_headline
             steps = by_tier[tier][0]["steps"]
             spans = [f"{k * steps / TRAINING_SPANS / 1000:g}k-{(k + 1) * steps / TRAINING_SPANS / 1000:g}k" for k in range(TRAINING_SPANS)]
             lines += ["", "Training games of the acting student, mean share of the teacher's sampled score in each fifth of the run, "
@@ -785,6 +807,14 @@ def main(results, out_dir):
                     lines.append(f"| {variant} | {point:.0%} | {low:.0%} to {high:.0%} | "
                                  + (f"{p[0]:.2f} | {p[1]:.2f} to {p[2]:.2f} |" if p else "- | - |"))
                 lines += [""] + trim_line(matrices, keys)
+    if headline:  # README.md's results table is this one, copied
+        lines[headline_at:headline_at] = [
+            "## The headline", "", "Per tier, over every cell and over each teacher label's cells (a cell: one game and teacher "
+            "file): distill.py's mean ratio, each cell weighing the same, and each variant's difference from it in points (1 point = "
+            "1% of the teacher's score) with its bootstrap interval, which carries the teachers' noise, Bonferroni-corrected over "
+            "the tier's family of comparisons (its table below).", "",
+            "| steps | teachers (cells) | `distill.py` | `distill_rnd.py` minus `distill.py` | `distill_rnd_uncertainty.py` minus `distill.py` |",
+            "|---|---|---:|---|---|", *headline, ""]
     lines += quality_bar(by_tier)
     sweeps = sorted([t for t in SWEEPS if t in by_tier], key=lambda t: t not in DOSE_TIERS)  # the doses' sections together
     doses = {}

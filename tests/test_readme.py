@@ -42,3 +42,26 @@ def test_every_relative_link_resolves():
             if not os.path.exists(resolved) or (anchor and resolved.endswith(".md") and anchor not in _anchors(resolved)):
                 broken.append(f"{os.path.relpath(page, ROOT)}: {target}")
     assert not broken, "links to missing files:\n" + "\n".join(broken)
+
+
+def _report():
+    with open(os.path.join(ROOT, "docs", "campaign", "results.md"), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_the_readmes_results_table_is_the_reports_headline_table():
+    # `campaign.py report` writes the headline table; the README copies it, so a redrawn report that moved a number
+    # fails here until the README carries the new one.
+    def rows(text):
+        return [line for line in text.splitlines() if re.match(r"\| (100k|500k) \| ", line)]
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    headline = _report().split("## The headline", 1)[1].split("\n## ", 1)[0]
+    assert rows(readme) == rows(headline)
+
+
+def test_the_readmes_run_count_is_the_reports():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme_count = re.search(r"; (\d+) runs\.", f.read()).group(1)
+    assert f"from results/campaign/ ({readme_count} runs)" in _report()
