@@ -744,7 +744,7 @@ def main(results, out_dir):
             comparisons = []
             for (game, teacher), variants in sorted(table.items()):
                 baseline = [ratio(r) for r in variants.get("distill", {}).values()]
-                for variant in ("distill_rnd", "distill_rnd_uncertainty"):
+                for variant in VARIANTS:
                     if variant in variants and baseline:
                         values = [ratio(r) for r in variants[variant].values()]
                         comparisons.append((game, teacher, variant, len(values), len(baseline), *difference_interval(values, baseline)))
@@ -774,7 +774,7 @@ def main(results, out_dir):
                         shares = np.nanmean([training_by_span(r) for r in variants[variant].values()], axis=0)
                     lines.append(f"| {game} | {teacher} | {variant} | " + " | ".join("-" if np.isnan(x) else f"{x:.0%}" for x in shares) + " |")
             lines.append("")
-            variants = [v for v in ("distill", "distill_rnd", "distill_rnd_uncertainty") if any(v in c for c in table.values())]
+            variants = [v for v in ("distill", *VARIANTS) if any(v in c for c in table.values())]
             if len(variants) < 2:
                 lines += ["Aggregate: waits for a variant beside distill.py (a comparison of one script with nothing says nothing).", ""]
                 continue
